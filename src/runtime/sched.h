@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* src/runtime/sched.h - the runtime's internal contract for the layers above it (server, core):
+ * loops as libuv loops, root contexts, spawning fibers, and parking/waking with cancellation.
+ * Not public: plugins never see it. */
+#ifndef GK_RUNTIME_SCHED_H
+#define GK_RUNTIME_SCHED_H
+
+#include <genkit/runtime.h>
+#include <uv.h>
+
+/* Slots for state the upper layers hang on a context; children made by gk_go inherit them. */
+enum gk_ctx_slot {
+    GK_CTX_SLOT_ACTION = 0, /* core: the running action frame (stream callback, action context) */
+    GK_CTX_SLOT_SPAN = 1,   /* telemetry: the current span */
+    GK_CTX_SLOT_USER = 2,   /* server: the request (for disconnect detection) */
+    GK_CTX_SLOTS = 4,
+};
+
+/* The libuv loop of loop, and the loop running on this thread (NULL off carrier threads). */
+uv_loop_t *gk__loop_uv(gk_loop *loop);
+gk_loop *gk__loop_current(void);
+
+/* Register fn(arg) to run on loop's thread when the runtime stops (close listeners, begin drain).
+ * Called from that loop's thread. Returns false if out of memory. */
+bool gk__loop_on_stop(gk_loop *loop, void (*fn)(gk_loop *loop, void *arg), void *arg);
+
+/*
+ * A root context for one request on loop, using arena (borrowed: it must outlive the context; the
+ * context itself is allocated in it). Returns NULL if over the arena cap.
+ */
+gk_ctx *gk__ctx_new(gk_loop *loop, gk_arena *arena);
+
+/* Per-context slots (see enum gk_ctx_slot). */
+void *gk__ctx_get(const gk_ctx *ctx, enum gk_ctx_slot slot);
+void gk__ctx_set(gk_ctx *ctx, enum gk_ctx_slot slot, void *value);
+
+/* A child context: same arena and loop, inherits slots and deadline, cancelled with the parent.
+ * Returns NULL if over the arena cap. */
+gk_ctx *gk__ctx_child(gk_ctx *parent);
+
+/*
+ * Start fn(ctx, arg) in a new fiber on ctx's loop (from the loop's own stack or from another fiber
+ * of that loop). When fn returns, done(arg) runs on the loop's stack (may be NULL); the fiber's stack
+ * goes back to the pool.
+ *
+ * Returns: GK_OK; GK_RESOURCE_EXHAUSTED if no stack could be had (nothing runs then).
+ */
+gk_status gk__spawn(gk_ctx *ctx, void (*fn)(gk_ctx *ctx, void *arg), void (*done)(void *arg),
+                    void *arg);
+
+/* True when running on a fiber (not on a loop's own stack). */
+bool gk__in_fiber(void);
+
+/*
+ * One park of one fiber. Fill on_cancel (may be NULL) and data before gk__park; fiber and woken are
+ * the runtime's.
+ */
+typedef struct gk_waiter {
+    struct gk_fiber *fiber;
+    /* Runs on the loop's stack when the context is cancelled while parked. It must make sure that
+     * gk__wake(w) is called, now or later (e.g. after curl let go of the transfer). NULL: the
+     * runtime wakes the fiber itself. */
+    void (*on_cancel)(struct gk_waiter *w);
+    void *data;
+    bool woken;
+} gk_waiter;
+
+/*
+ * Park the current fiber until gk__wake(w). If ctx is already cancelled, returns at once without
+ * parking. Context: a fiber of ctx's loop.
+ * Returns: gk_ctx_status(ctx) after waking (GK_OK if not cancelled).
+ */
+gk_status gk__park(gk_ctx *ctx, gk_waiter *w);
+
+/* Make w's fiber runnable (it resumes after the current callback or fiber yields). Idempotent;
+ * callable from the loop's stack or another fiber of the same loop. */
+void gk__wake(gk_waiter *w);
+
+/* Counters for metrics: fibers alive and pooled stacks on this loop. */
+size_t gk__loop_fibers(const gk_loop *loop);
+
+#endif
