@@ -10,7 +10,7 @@ PREFIX     ?= /usr/local
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libhttp-parser-dev \
                libjansson-dev curl
 
-.PHONY: all deps build run test install static bench clean fuzz
+.PHONY: all deps build run test install bench clean fuzz tsan
 
 all: build
 
@@ -41,6 +41,21 @@ install: build
 
 bench: build
 	bash bench/run.sh
+
+# libFuzzer (clang) over every parser: FUZZ_SECONDS each, new findings land in fuzz/corpus/<name>/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGK_FUZZ=ON -DGK_TESTS=OFF >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	@for f in build-fuzz/fuzz/fuzz_*; do n=$$(basename $$f); n=$${n#fuzz_}; \
+	    echo "fuzzing $$n for $(FUZZ_SECONDS) s"; mkdir -p fuzz/corpus/$$n; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus/$$n || exit 1; done
+
+# ThreadSanitizer build of the suite (the multi-loop server and runtime tests).
+tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DGK_TSAN=ON >/dev/null
+	cmake --build build-tsan -j $(JOBS) --target gk_tests
+	TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/gk_tests
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD)

@@ -28,7 +28,8 @@ typedef enum gk_json_type {
  * Invariants: for STRING, str is NUL-terminated UTF-8 of len bytes (may contain "\0" escapes, so use
  * len); for NUMBER, str/len hold the source text and is_int tells whether `integer` is exact; for
  * ARRAY and OBJECT, items holds count values and, in an object, each item's key/key_len is set and
- * keys are unique.
+ * keys are unique; len is the capacity of items (count after parsing; gk_json_array_push and
+ * gk_json_object_set grow it geometrically; 0 in a hand-built value means "exactly count").
  */
 typedef struct gk_json {
     gk_json_type type;
@@ -81,9 +82,11 @@ GK_API gk_json *gk_json_new_double(gk_arena *a, double d);
 GK_API gk_json *gk_json_new_string(gk_arena *a, const char *s, size_t len);
 GK_API gk_json *gk_json_new_array(gk_arena *a);
 GK_API gk_json *gk_json_new_object(gk_arena *a);
-/* Append a copy of v to arr. Returns false if over cap or arr is not an array. */
+/* Append a copy of v to arr (a shallow copy: v's strings and items are shared, not duplicated).
+ * Returns false if over cap or arr is not an array. */
 GK_API bool gk_json_array_push(gk_arena *a, gk_json *arr, const gk_json *v);
-/* Set member key of obj to a copy of v (replacing an existing one). False if over cap. */
+/* Set member key of obj to a shallow copy of v (replacing an existing one; key is copied). Finding
+ * an existing member is a linear scan. False if over cap or obj is not an object. */
 GK_API bool gk_json_object_set(gk_arena *a, gk_json *obj, const char *key, const gk_json *v);
 
 /* Serialize v compactly into b (check gk_buf_failed afterwards). */

@@ -11,4 +11,13 @@ void gk__genkit_freeze(gk_genkit *g);
 /* The service name (for logs and telemetry). */
 const char *gk__genkit_name(const gk_genkit *g);
 
+/* The default model name given to gk_init, or NULL. */
+const char *gk__genkit_default_model(const gk_genkit *g);
+
+/* The instance's long-lived arena (definitions, plugin state). */
+gk_arena *gk__genkit_arena(gk_genkit *g);
+
+/* The action running on ctx (NULL outside actions). */
+gk_action *gk__ctx_action(const gk_ctx *ctx);
+
 #endif

@@ -59,10 +59,13 @@ typedef struct gk_waiter {
     struct gk_fiber *fiber;
     /* Runs on the loop's stack when the context is cancelled while parked. It must make sure that
      * gk__wake(w) is called, now or later (e.g. after curl let go of the transfer). NULL: the
-     * runtime wakes the fiber itself. */
+     * runtime wakes the fiber itself. Not called if w was already woken. */
     void (*on_cancel)(struct gk_waiter *w);
     void *data;
     bool woken;
+    /* The runtime's: the context's list of parked waiters. */
+    struct gk_waiter *next_parked;
+    struct gk_waiter *prev_parked;
 } gk_waiter;
 
 /*
@@ -73,10 +76,27 @@ typedef struct gk_waiter {
 gk_status gk__park(gk_ctx *ctx, gk_waiter *w);
 
 /* Make w's fiber runnable (it resumes after the current callback or fiber yields). Idempotent;
- * callable from the loop's stack or another fiber of the same loop. */
+ * callable from the loop's stack or another fiber of the same loop. A wake that comes before the
+ * park (w->woken set while w->fiber is NULL) makes the park return at once: use a zeroed waiter per
+ * park, or clear woken before parking with it again. */
 void gk__wake(gk_waiter *w);
+
+/*
+ * Park the current fiber until gk__wake(w), whatever happens to its context: for waits that must
+ * not end early (a group waiting for its branches, a server draining). w->on_cancel is not used.
+ * Context: a fiber.
+ */
+void gk__wait(gk_waiter *w);
+
+/*
+ * Run fn(arg) on the loop's own stack and return when it did: for code with deep stacks or
+ * re-entrancy rules (curl, TLS) called from a fiber. From the loop's stack it just calls fn.
+ * Context: a fiber or the loop's stack of the current thread's loop.
+ */
+void gk__loop_call(void (*fn)(void *arg), void *arg);
 
 /* Counters for metrics: fibers alive and pooled stacks on this loop. */
 size_t gk__loop_fibers(const gk_loop *loop);
+size_t gk__loop_stacks_pooled(const gk_loop *loop);
 
 #endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/base/ids_test.c - random bytes, hex and time formatting. */
+#include "base/ids.h"
+
+#include <string.h>
+
+#include "test.h"
+
+TEST(ids_hex_is_lowercase_and_terminated)
+{
+    const uint8_t bytes[] = {0x00, 0x0f, 0xa5, 0xff};
+    char out[9];
+    gk__hex(bytes, 4, out);
+    EXPECT_STREQ(out, "000fa5ff");
+    gk__hex(bytes, 0, out);
+    EXPECT_STREQ(out, "");
+}
+
+TEST(ids_random_bytes_fill_and_differ)
+{
+    uint8_t a[16] = {0};
+    uint8_t b[16] = {0};
+    gk__random_bytes(a, sizeof(a));
+    gk__random_bytes(b, sizeof(b));
+    EXPECT_TRUE(memcmp(a, b, sizeof(a)) != 0);
+    uint8_t big[1000];
+    memset(big, 0, sizeof(big));
+    gk__random_bytes(big, sizeof(big));
+    size_t zeros = 0;
+    for (size_t i = 0; i < sizeof(big); i++)
+        zeros += big[i] == 0;
+    EXPECT_LT(zeros, 30);
+}
+
+TEST(ids_iso8601_formats_utc_milliseconds)
+{
+    char out[32];
+    gk__iso8601(0, out);
+    EXPECT_STREQ(out, "1970-01-01T00:00:00.000Z");
+    gk__iso8601(1795428000123LL, out);
+    EXPECT_STREQ(out, "2026-11-23T10:00:00.123Z");
+    gk__iso8601(951782400999LL, out); /* leap day */
+    EXPECT_STREQ(out, "2000-02-29T00:00:00.999Z");
+    gk__iso8601(-1, out);
+    EXPECT_STREQ(out, "1969-12-31T23:59:59.999Z");
+}
+
+TEST(ids_clocks_are_consistent)
+{
+    int64_t ms = gk__wall_ms();
+    int64_t ns = gk__wall_ns();
+    EXPECT_GT(ms, 1700000000000LL);
+    EXPECT_LT(ns / 1000000 - ms, 1000);
+    int64_t m1 = gk__mono_ns();
+    int64_t m2 = gk__mono_ns();
+    EXPECT_GE(m2, m1);
+}
