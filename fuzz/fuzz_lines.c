@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz/fuzz_lines.c - the SSE/NDJSON parser: any bytes, cut anywhere, must give events or a
- * status, never a crash, hang or leak. The first byte picks the mode, a small line limit, and the cut
- * (data[0] % size). Property: the events and the final status are the same whether the input is fed
- * whole, in two pieces at the cut, or one byte at a time (a difference is a bug, so it aborts). */
+ * status, never a crash, hang or leak. The first byte picks the mode, a small line limit, and the
+ * cut (data[0] % size). Property: the events and the final status are the same whether the input is
+ * fed whole, in two pieces at the cut, or one byte at a time (a difference is a bug, so it aborts).
+ */
 #include <genkit/buf.h>
 #include <genkit/http.h>
 
@@ -70,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size <= 4096) {
         gk_buf bytes = GK_BUF_INIT(0);
         gk_status c = run(mode, max_line, data, size, 0, 1, &bytes);
-        if (c != a || bytes.len != whole.len || (whole.len && memcmp(whole.ptr, bytes.ptr, whole.len)))
+        if (c != a || bytes.len != whole.len ||
+            (whole.len && memcmp(whole.ptr, bytes.ptr, whole.len)))
             abort();
         gk_buf_release(&bytes);
     }

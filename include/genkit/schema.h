@@ -72,8 +72,13 @@
  * arrays with items == NULL (an empty JSON array decodes to items != NULL, count 0). Every other
  * kind records presence in a `bool has_<member>` declared in the same struct (nanopb and
  * protobuf-c's convention); the macro checks it exists and is bool. An optional field given JSON
- * null is treated as absent. Fields with a GK_DEFAULT are optional in the JSON and always present
- * after decoding. Everything else is required.
+ * null is treated as absent (JSON fields excepted: there null is a value). Fields with a
+ * GK_DEFAULT are optional in the JSON and always present after decoding. Everything else is
+ * required. GK_FIELD(StructT, member, "jsonName", E, description, ...) and GK_FIELD_OPT take any
+ * type E that has a descriptor; GK_ARRAY_DEFINE(A, E, description) gives `typedef
+ * GK_ARRAY_OF(E) A;` one, for arrays of arrays and array roots. Call gk_type_validate once per
+ * root type (at registration) for what cannot be checked at compile time. clang-format mangles
+ * descriptor lists: wrap them in clang-format off/on comments.
  *
  * Unknown object members are ignored (as Genkit's zod schemas strip them); types defined with
  * GK_SCHEMA_DEFINE_STRICT reject them. The JSON Schema says "additionalProperties": false either

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* src/runtime/fiber.c - fiber stacks (mmap'd, a PROT_NONE guard page below, pooled per host) and
- * switching between a host stack and its fibers, with the sanitizers' fiber hooks: ASan must be told
- * about every stack switch or it reports false stack-buffer-overflows, TSan or it mixes up threads.
- * Scheduling is not here: loop.c decides what runs. */
+ * switching between a host stack and its fibers, with the sanitizers' fiber hooks: ASan must be
+ * told about every stack switch or it reports false stack-buffer-overflows, TSan or it mixes up
+ * threads. Scheduling is not here: loop.c decides what runs. */
 #include "runtime/fiber.h"
 
 #include <stdint.h>
@@ -105,7 +105,8 @@ gk_fiber *gk__fiber_new(gk__fiber_host *h, void (*entry)(gk_fiber *f))
         if (!f)
             return NULL;
         f->map_size = h->stack_size + page;
-        /* MAP_NORESERVE: an idle stack costs address space, not commit; only touched pages count. */
+        /* MAP_NORESERVE: an idle stack costs address space, not commit; only touched pages count.
+         */
         f->map = mmap(NULL, f->map_size, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
         if (f->map == MAP_FAILED) {

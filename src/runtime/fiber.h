@@ -11,7 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#if defined(__x86_64__) || defined(__aarch64__)
+/* GK_FIBER_UCONTEXT (a build option) forces the portable back end, to test it on any machine. */
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(GK_FIBER_UCONTEXT)
 #define GK__FIBER_NATIVE 1
 /* The saved stack pointer; the registers live on the suspended stack itself. */
 typedef struct gk__fctx {
@@ -60,7 +61,7 @@ struct gk_fiber {
     void (*fn)(struct gk_ctx *ctx, void *arg);
     void (*done)(void *arg);
     void *arg;
-    bool queued; /* in the owner's ready queue */
+    bool queued;          /* in the owner's ready queue */
     gk_fiber *alive_next; /* the owner's list of unfinished fibers */
     gk_fiber *alive_prev;
 };

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* src/runtime/fiber_aarch64.S - the AArch64 (AAPCS64) context switch for fibers (fiber_native.c).
- * Saves the callee-saved registers x19-x28, the frame pointer x29, the link register x30, the low
- * halves d8-d15 and the FPCR on the current stack, stores the stack pointer, loads the other one and
- * restores the same. Caller-saved registers need no saving: the switch is an ordinary call. */
+ * Saves the callee-saved registers x19-x28, the frame pointer x29, the link register x30, the
+ * low halves d8-d15 and the FPCR on the current stack, stores the stack pointer, loads the other
+ * one and restores the same. Caller-saved registers need no saving: the switch is an ordinary
+ * call. */
 #if defined(__aarch64__)
 
     .text

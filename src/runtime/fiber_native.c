@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* src/runtime/fiber_native.c - the machine-context back end for x86-64 and aarch64: builds a new
- * fiber's first frame so that fiber_<arch>.S's switch "returns" into the trampoline, which calls the
- * entry function. The build compiles every back end; each is empty except on its architectures. */
+ * fiber's first frame so that fiber_<arch>.S's switch "returns" into the trampoline, which calls
+ * the entry function. The build compiles every back end; each is empty except on its architectures.
+ */
 #include "runtime/fiber.h"
 
 #if defined(GK__FIBER_NATIVE)
@@ -28,12 +29,12 @@ void gk__fctx_make(gk__fctx *c, void *lo, size_t size, void (*entry)(void *arg),
     memset(sp, 0, 64);
     memcpy((char *)sp, &csr, sizeof(csr));
     memcpy((char *)sp + 4, &cw, sizeof(cw));
-    sp[1] = 0;                                      /* r15 */
-    sp[2] = 0;                                      /* r14 */
-    sp[3] = (uint64_t)(uintptr_t)entry;             /* r13 */
-    sp[4] = (uint64_t)(uintptr_t)arg;               /* r12 */
-    sp[5] = 0;                                      /* rbx */
-    sp[6] = 0;                                      /* rbp */
+    sp[1] = 0;                                         /* r15 */
+    sp[2] = 0;                                         /* r14 */
+    sp[3] = (uint64_t)(uintptr_t)entry;                /* r13 */
+    sp[4] = (uint64_t)(uintptr_t)arg;                  /* r12 */
+    sp[5] = 0;                                         /* rbx */
+    sp[6] = 0;                                         /* rbp */
     sp[7] = (uint64_t)(uintptr_t)gk__fiber_trampoline; /* return address */
     c->sp = sp;
 #else

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* src/runtime/fiber_ucontext.c - the portable machine-context back end (POSIX ucontext) for
- * architectures without a hand-written switch. About 60 times slower than the native switch: glibc's
- * swapcontext saves the signal mask with a system call. Empty on x86-64 and aarch64. */
+ * architectures without a hand-written switch. About 60 times slower than the native switch:
+ * glibc's swapcontext saves the signal mask with a system call. Empty on x86-64 and aarch64. */
 #include "runtime/fiber.h"
 
 #if !defined(GK__FIBER_NATIVE)

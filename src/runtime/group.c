@@ -89,8 +89,8 @@ gk_status gk_go(gk_group *g, gk_task_fn fn, void *arg)
     gk_status st;
     if (g->n == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 8;
-        struct branch **nb = gk_arena_realloc(g->parent->arena, g->branches,
-                                              g->cap * sizeof(*nb), cap * sizeof(*nb));
+        struct branch **nb = gk_arena_realloc(g->parent->arena, g->branches, g->cap * sizeof(*nb),
+                                              cap * sizeof(*nb));
         if (!nb)
             return GK_RESOURCE_EXHAUSTED;
         g->branches = nb;
@@ -130,8 +130,10 @@ gk_status gk_group_wait(gk_group *g, gk_error *err)
             if (b->err)
                 *err = *b->err;
             else
-                gk_error_set(err, b->status, "", "branch %zu failed with %s (report lost: out of "
-                             "memory)", i, gk_status_name(b->status));
+                gk_error_set(err, b->status, "",
+                             "branch %zu failed with %s (report lost: out of "
+                             "memory)",
+                             i, gk_status_name(b->status));
         }
         return b->status;
     }

@@ -6,9 +6,9 @@
  * A call parks its fiber; curl's callbacks run on the loop's stack and only copy bytes and wake the
  * fiber. Every curl call a fiber needs (add, remove, unpause) is made on the loop's stack through
  * gk__loop_call, so curl and TLS never run on a small fiber stack nor inside their own callbacks.
- * Streaming: the write callback appends to a pending buffer; the fiber cuts it into events and calls
- * the user back on the fiber. When the fiber falls behind (pending over GK__HTTP_HIGH_WATER) the
- * transfer is paused and resumed once the fiber drained it, so memory per call stays bounded.
+ * Streaming: the write callback appends to a pending buffer; the fiber cuts it into events and
+ * calls the user back on the fiber. When the fiber falls behind (pending over GK__HTTP_HIGH_WATER)
+ * the transfer is paused and resumed once the fiber drained it, so memory per call stays bounded.
  * Cancellation while parked removes the easy handle (curl closes the unfinished connection). */
 #include "runtime/loop.h"
 
@@ -478,9 +478,10 @@ static bool is_token(const char *s)
 
 static gk_status check_request(const gk_http_request *req, const char *method, gk_error *err)
 {
-    if (!req->url || (strncasecmp(req->url, "http://", 7) != 0 &&
-                      strncasecmp(req->url, "https://", 8) != 0))
-        return gk_error_set(err, GK_INVALID_ARGUMENT, "", "URL must start with http:// or https://");
+    if (!req->url ||
+        (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0))
+        return gk_error_set(err, GK_INVALID_ARGUMENT, "",
+                            "URL must start with http:// or https://");
     if (strpbrk(req->url, "\r\n "))
         return gk_error_set(err, GK_INVALID_ARGUMENT, "", "URL contains a space or line break");
     if (!is_token(method))
@@ -490,7 +491,8 @@ static gk_status check_request(const gk_http_request *req, const char *method, g
         const char *colon = strchr(hd, ':');
         /* Never quote the header: its value may be a key. */
         if (strpbrk(hd, "\r\n"))
-            return gk_error_set(err, GK_INVALID_ARGUMENT, "", "header %zu contains a line break", i);
+            return gk_error_set(err, GK_INVALID_ARGUMENT, "", "header %zu contains a line break",
+                                i);
         if (!colon || colon == hd)
             return gk_error_set(err, GK_INVALID_ARGUMENT, "", "header %zu is not \"Name: value\"",
                                 i);
@@ -667,8 +669,8 @@ static gk_status outcome(struct call *c, gk_http_response **out, gk_error *err)
                             where);
     if (c->result != CURLE_OK) {
         /* curl's detail names hosts and ports, never headers; drop it if it might quote a URL. */
-        const char *detail = c->errbuf[0] && !strchr(c->errbuf, '?') ? c->errbuf
-                                                                     : curl_easy_strerror(c->result);
+        const char *detail =
+            c->errbuf[0] && !strchr(c->errbuf, '?') ? c->errbuf : curl_easy_strerror(c->result);
         st = map_curl(c->result);
         return gk_error_set(err, st, "", "%s %s: %s (curl %d)", c->method, where, detail,
                             (int)c->result);
@@ -684,6 +686,31 @@ static gk_status outcome(struct call *c, gk_http_response **out, gk_error *err)
     return build_response(c, out, err);
 }
 
+/* Loop stack: the loop's client (created on first use: curl_global_init and OpenSSL's set-up are
+ * too deep for a fiber stack) and an easy handle. */
+static void prepare_call(void *arg)
+{
+    struct call *c = arg;
+    c->h = http_loop_get(gk_ctx_loop(c->ctx), &c->cb_err);
+    if (!c->h)
+        return;
+    c->easy = c->h->n_easy ? c->h->easy_pool[--c->h->n_easy] : curl_easy_init();
+    if (!c->easy)
+        gk_error_set(&c->cb_err, GK_RESOURCE_EXHAUSTED, "", "out of memory for a transfer");
+}
+
+/* Loop stack: the easy handle back to the pool. */
+static void release_easy(void *arg)
+{
+    struct call *c = arg;
+    curl_easy_reset(c->easy);
+    if (c->h->n_easy < GK__HTTP_EASY_POOL)
+        c->h->easy_pool[c->h->n_easy++] = c->easy;
+    else
+        curl_easy_cleanup(c->easy);
+    c->easy = NULL;
+}
+
 static void release_call(struct call *c)
 {
     curl_slist_free_all(c->headers);
@@ -692,13 +719,8 @@ static void release_call(struct call *c)
     gk_buf_release(&c->pending);
     gk_buf_release(&c->work);
     gk_lines_free(c->parser);
-    if (c->easy) {
-        curl_easy_reset(c->easy);
-        if (c->h->n_easy < GK__HTTP_EASY_POOL)
-            c->h->easy_pool[c->h->n_easy++] = c->easy;
-        else
-            curl_easy_cleanup(c->easy);
-    }
+    if (c->easy)
+        gk__loop_call(release_easy, c);
 }
 
 static void run_transfer(struct call *c)
@@ -756,18 +778,18 @@ gk_status gk_http_fetch(gk_ctx *ctx, const gk_http_request *req, gk_http_respons
     c.heads = GK_BUF_INIT(GK__HTTP_HEADERS_CAP);
     c.pending = GK_BUF_INIT(GK__HTTP_PENDING_CAP);
     c.work = GK_BUF_INIT(GK__HTTP_PENDING_CAP);
-    c.h = http_loop_get(gk_ctx_loop(ctx), err);
-    if (!c.h)
-        return err ? err->status : GK_INTERNAL;
     if (req->stream) {
         c.parser = gk_lines_new(req->stream, req->max_line, on_parsed, &c);
         if (!c.parser)
             return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory for the parser");
     }
-    c.easy = c.h->n_easy ? c.h->easy_pool[--c.h->n_easy] : curl_easy_init();
+    gk__loop_call(prepare_call, &c);
     if (!c.easy) {
+        st = c.cb_err.status;
+        if (err)
+            *err = c.cb_err;
         release_call(&c);
-        return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory for a transfer");
+        return st;
     }
     st = set_options(&c, err);
     if (st == GK_OK) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* src/runtime/lines.c - the incremental SSE / NDJSON parser (genkit/http.h): bytes split anywhere
- * in, complete events out through a callback. Bounded: a line or an event over max_line is an error,
- * never unbounded growth. It does not parse JSON (NDJSON lines go to gk_json_parse) and knows
- * nothing about HTTP. */
+ * in, complete events out through a callback. Bounded: a line or an event over max_line is an
+ * error, never unbounded growth. It does not parse JSON (NDJSON lines go to gk_json_parse) and
+ * knows nothing about HTTP. */
 #include <genkit/buf.h>
 #include <genkit/http.h>
 
@@ -96,8 +96,8 @@ static gk_str buf_str(const gk_buf *b)
 
 static gk_status deliver(gk_lines *p, gk_str data, gk_str event, gk_str id, gk_error *err)
 {
-    gk_line_event ev = {.data = data, .event = event, .id = id, .retry_ms = p->retry_ms,
-                        .index = p->count};
+    gk_line_event ev = {
+        .data = data, .event = event, .id = id, .retry_ms = p->retry_ms, .index = p->count};
     gk_error e = {0};
     gk_status st;
     p->count++;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* src/runtime/loop.h - the runtime layer's private structures: a carrier loop (libuv loop, fiber
- * scheduler, task queue, timer pool), the runtime, and the request context. Only the runtime's .c files
- * include it; the layers above use sched.h.
- * Threads: a gk_loop and everything hanging off it belong to the loop's thread, except
- * stop_requested and stop_async, which gk_runtime_stop touches from anywhere. */
+ * scheduler, task queue, timer pool), the runtime, and the request context. Only the runtime's .c
+ * files include it; the layers above use sched.h. Threads: a gk_loop and everything hanging off it
+ * belong to the loop's thread, except stop_requested and stop_async, which gk_runtime_stop touches
+ * from anywhere. */
 #ifndef GK_RUNTIME_LOOP_H
 #define GK_RUNTIME_LOOP_H
 

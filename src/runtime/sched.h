@@ -21,12 +21,22 @@ uv_loop_t *gk__loop_uv(gk_loop *loop);
 gk_loop *gk__loop_current(void);
 
 /* Register fn(arg) to run on loop's thread when the runtime stops (close listeners, begin drain).
- * Called from that loop's thread. Returns false if out of memory. */
+ * Called from that loop's thread. Returns false if out of memory.
+ * The stop sequence, per loop: gk_runtime_stop wakes the loop; the hooks run in registration order
+ * (a hook registered after that runs at once); nothing is stopped by force: uv_run returns when no
+ * referenced handle is active any more (listeners closed, connections drained, sleeping fibers
+ * woken, transfers done, no fiber ready); then the runtime closes its own handles and the HTTP
+ * client's, and unmaps the stacks of fibers still parked (with a warning: nothing could wake them).
+ * So a hook must close or unref every handle its layer owns, or have them close soon. */
 bool gk__loop_on_stop(gk_loop *loop, void (*fn)(gk_loop *loop, void *arg), void *arg);
 
 /*
  * A root context for one request on loop, using arena (borrowed: it must outlive the context; the
  * context itself is allocated in it). Returns NULL if over the arena cap.
+ * Lifetime: free the arena on loop's thread, once every fiber using the context or a child of it
+ * finished (the root fiber's done callback is the place: gk_group_wait joins all branches before
+ * the root returns). The context registers an arena cleanup that gives its deadline timer back to
+ * the loop, so nothing of the loop points into a freed arena.
  */
 gk_ctx *gk__ctx_new(gk_loop *loop, gk_arena *arena);
 

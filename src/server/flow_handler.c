@@ -7,6 +7,7 @@
 
 #include <genkit/json.h>
 
+#include "base/log.h"
 #include "server/server_internal.h"
 
 #include "base/banned.h"
@@ -111,6 +112,8 @@ static void run_stream(struct gk__srv_request *r)
                           b->cap);
     if (st != GK_OK && !c->closing) {
         st = report_status(r, st, &err);
+        if (st == GK_INTERNAL || st == GK_UNKNOWN)
+            gk__log(GK_LOG_WARN, "stream failed: %s: %s", gk_status_name(st), err.message);
         gk_buf_reset(b);
         gk_buf_puts(b, "data: ");
         gk__srv_error_json(b, st, err.message, err.path);

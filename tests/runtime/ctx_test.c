@@ -54,7 +54,7 @@ static void cancel_parent(gk_ctx *ctx, void *arg)
     }
     gk_sleep(ctx, 0); /* both park */
     gk_ctx_cancel(mid, GK_CANCELLED);
-    gk_ctx_cancel(mid, GK_DEADLINE_EXCEEDED); /* the first reason stays */
+    gk_ctx_cancel(mid, GK_DEADLINE_EXCEEDED);            /* the first reason stays */
     EXPECT_EQ(gk_ctx_status(kids[1].ctx), GK_CANCELLED); /* visible at once */
     EXPECT_EQ(gk_ctx_status(ctx), GK_OK);                /* never upwards */
     join(&kids[0]);

@@ -88,9 +88,8 @@ TEST(group_reports_the_first_failure_in_start_order_not_in_time)
 
 TEST(group_timeout_cancels_slow_branches_with_deadline_exceeded)
 {
-    struct plan p = {.opts = {.timeout_ms = 20},
-                     .n = 2,
-                     .steps = {{.sleep_ms = 1}, {.sleep_ms = 60000}}};
+    struct plan p = {
+        .opts = {.timeout_ms = 20}, .n = 2, .steps = {{.sleep_ms = 1}, {.sleep_ms = 60000}}};
     ASSERT_EQ(rt_run_fiber(run_plan, &p, 0), GK_OK);
     EXPECT_EQ(p.waited, GK_DEADLINE_EXCEEDED);
     EXPECT_EQ(p.results[0], GK_OK);
@@ -154,7 +153,8 @@ static void cancel_the_waiter(gk_ctx *ctx, void *arg)
 
 TEST(group_wait_of_a_cancelled_caller_cancels_branches_and_still_joins_them)
 {
-    struct cancelled_waiter c = {.plan = {.n = 2, .steps = {{.sleep_ms = 60000}, {.sleep_ms = 60000}}}};
+    struct cancelled_waiter c = {
+        .plan = {.n = 2, .steps = {{.sleep_ms = 60000}, {.sleep_ms = 60000}}}};
     ASSERT_EQ(rt_run_fiber(cancel_the_waiter, &c, 0), GK_OK);
     EXPECT_TRUE(c.finished);
     EXPECT_EQ(c.plan.waited, GK_CANCELLED);

@@ -54,26 +54,25 @@ static char *parse_all(gk_lines_mode mode, const char *in, gk_status *st)
     return parse_cut(mode, in, strlen(in), NULL, 0, st);
 }
 
-static const char sse_sample[] =
-    "\xEF\xBB\xBF"
-    ": a comment\r\n"
-    "retry: 1500\r\n"
-    "event: message_start\r\n"
-    "id: 7\r\n"
-    "data: {\"a\":1}\r\n"
-    "\r\n"
-    "data:no space\r"
-    "data:  two spaces\r"
-    "\r"
-    "event: ignored because no data\n"
-    "\n"
-    "data\n"
-    "unknown: field\n"
-    "retry: 12x\n"
-    "id\n"
-    "\n"
-    "event: last\n"
-    "data: unterminated";
+static const char sse_sample[] = "\xEF\xBB\xBF"
+                                 ": a comment\r\n"
+                                 "retry: 1500\r\n"
+                                 "event: message_start\r\n"
+                                 "id: 7\r\n"
+                                 "data: {\"a\":1}\r\n"
+                                 "\r\n"
+                                 "data:no space\r"
+                                 "data:  two spaces\r"
+                                 "\r"
+                                 "event: ignored because no data\n"
+                                 "\n"
+                                 "data\n"
+                                 "unknown: field\n"
+                                 "retry: 12x\n"
+                                 "id\n"
+                                 "\n"
+                                 "event: last\n"
+                                 "data: unterminated";
 
 static const char sse_expected[] = "[message_start|7|1500] {\"a\":1}\n"
                                    "[|7|1500] no space\n two spaces\n"
@@ -146,11 +145,17 @@ TEST(sse_id_persists_across_events_until_changed)
 TEST(sse_bom_only_at_the_start_and_partial_bom_is_data)
 {
     gk_status st;
-    char *got = parse_all(GK_LINES_SSE, "\xEF\xBB" "data: x\n\n", &st);
+    char *got = parse_all(GK_LINES_SSE,
+                          "\xEF\xBB"
+                          "data: x\n\n",
+                          &st);
     /* Not a BOM: the two bytes begin the field name, which is then unknown. */
     EXPECT_STREQ(got, ".");
     free(got);
-    got = parse_all(GK_LINES_SSE, "\xEF\xBB\xBF\xEF\xBB\xBF" "data: x\n\n", &st);
+    got = parse_all(GK_LINES_SSE,
+                    "\xEF\xBB\xBF\xEF\xBB\xBF"
+                    "data: x\n\n",
+                    &st);
     EXPECT_STREQ(got, ".");
     free(got);
     got = parse_all(GK_LINES_NDJSON, "\xEF\xBB\xBF{}\n", &st);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/runtime/rt_helpers.h - run one function in a fiber on a fresh one-loop runtime, with a root
- * context over a fresh arena, and return when the loop stopped. Header-only, for the runtime tests. */
+ * context over a fresh arena, and return when the loop stopped. Header-only, for the runtime tests.
+ */
 #ifndef GK_TESTS_RT_HELPERS_H
 #define GK_TESTS_RT_HELPERS_H
 

@@ -217,7 +217,9 @@ static bool respond(gk_test_server *s, int fd, const gk_test_response *r)
         len += snprintf(head + len, sizeof(head) - (size_t)len, "Transfer-Encoding: chunked\r\n");
     else
         len += snprintf(head + len, sizeof(head) - (size_t)len, "Content-Length: %zu\r\n",
-                        total + (r->truncate ? 1000 : r->hang ? 1 : 0));
+                        total + (r->truncate ? 1000
+                                 : r->hang   ? 1
+                                             : 0));
     if (r->close)
         len += snprintf(head + len, sizeof(head) - (size_t)len, "Connection: close\r\n");
     len += snprintf(head + len, sizeof(head) - (size_t)len, "\r\n");

@@ -3,13 +3,14 @@
  * anything that makes outgoing calls (the HTTP client, provider plugins). It runs on plain threads
  * and blocking sockets, not on our runtime, so it can never share a bug with what it tests.
  *
- * Use: start it (ephemeral port), push the responses the next requests get (FIFO; when the script is
- * empty the default response is used: 200 with an empty body), point the code under test at
+ * Use: start it (ephemeral port), push the responses the next requests get (FIFO; when the script
+ * is empty the default response is used: 200 with an empty body), point the code under test at
  * gk_test_server_url(), then read what was received (method, target, headers, body, which
  * connection) and how connections ended. Responses can be streamed in chunks, held at a gate until
  * the test opens it, delayed, truncated, or never sent. Keep-alive is honoured (HTTP/1.1 default).
  * Request bodies must come with Content-Length (chunked uploads are not supported).
- * Threads: every function may be called from any thread (the test's fiber, a blocking job, main). */
+ * Threads: every function may be called from any thread (the test's fiber, a blocking job, main).
+ */
 #ifndef GK_TESTS_TEST_HTTP_SERVER_H
 #define GK_TESTS_TEST_HTTP_SERVER_H
 
@@ -20,9 +21,9 @@ typedef struct gk_test_server gk_test_server;
 
 /* One scripted response. Zero fields take the defaults. Strings are copied by push. */
 typedef struct gk_test_response {
-    int status;                /* 0: 200 */
-    const char *headers;       /* extra header lines, each ending in "\r\n" ("Retry-After: 3\r\n") */
-    const char *body;          /* the body, written at once (ignored when chunks is set) */
+    int status;          /* 0: 200 */
+    const char *headers; /* extra header lines, each ending in "\r\n" ("Retry-After: 3\r\n") */
+    const char *body;    /* the body, written at once (ignored when chunks is set) */
     const char *const *chunks; /* NULL-terminated body pieces, each written by its own send() */
     int delay_ms;              /* sleep before each chunk */
     bool chunked;              /* Transfer-Encoding: chunked; otherwise Content-Length */

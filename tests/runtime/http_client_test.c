@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tests/runtime/http_client_test.c - the async HTTP client against the scripted loopback server:
+ * requests as sent, whole bodies, SSE and NDJSON streamed as they arrive, backpressure, timeouts,
+ * cancellation closing the connection, transport errors, limits, keep-alive, 100 concurrent calls.
+ */
+#include <genkit/http.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rt_helpers.h"
+#include "runtime/sched.h"
+#include "support/test_http_server.h"
+#include "test.h"
+
+struct fetch {
+    gk_test_server *srv;
+    gk_http_request req;
+    char url[256];
+    gk_status st;
+    gk_error err;
+    int status;
+    char body[4096];
+    char header[128];
+    int retry_after_ms;
+    size_t n_headers;
+    /* streaming */
+    char events[8192];
+    int n_events;
+    bool open_gate_at_first;
+    bool cancel_at_first;
+    gk_status fail_at_first;
+    /* after */
+    bool closed_seen;
+};
+
+static gk_status keep_event(void *arg, const gk_line_event *ev, gk_error *err)
+{
+    struct fetch *f = arg;
+    size_t used = strlen(f->events);
+    snprintf(f->events + used, sizeof(f->events) - used, "%s:%s;", ev->event.ptr, ev->data.ptr);
+    f->n_events++;
+    if (f->n_events == 1 && f->open_gate_at_first)
+        gk_test_server_open_gate(f->srv);
+    if (f->n_events == 1 && f->fail_at_first != GK_OK)
+        return gk_error_set(err, f->fail_at_first, "/choices", "bad chunk");
+    return GK_OK;
+}
+
+static void copy_response(struct fetch *f, const gk_http_response *resp)
+{
+    gk_str body = gk_http_response_body(resp);
+    const char *h = gk_http_response_header(resp, "x-test");
+    f->status = gk_http_response_status(resp);
+    snprintf(f->body, sizeof(f->body), "%.*s", (int)body.len, body.ptr);
+    snprintf(f->header, sizeof(f->header), "%s", h ? h : "(none)");
+    f->retry_after_ms = gk_http_response_retry_after_ms(resp);
+    f->n_headers = gk_http_response_header_count(resp);
+}
+
+static void fetch_fiber(gk_ctx *ctx, void *arg)
+{
+    struct fetch *f = arg;
+    gk_http_response *resp = NULL;
+    if (f->req.stream) {
+        f->req.on_event = keep_event;
+        f->req.on_event_arg = f;
+    }
+    f->req.url = f->url;
+    f->st = gk_http_fetch(ctx, &f->req, &resp, &f->err);
+    if (f->st == GK_OK)
+        copy_response(f, resp);
+    else
+        EXPECT_TRUE(resp == NULL);
+}
+
+static gk_test_server *start_with(const gk_test_response *r)
+{
+    gk_test_server *s = gk_test_server_start();
+    if (s && r)
+        gk_test_server_push(s, r);
+    return s;
+}
+
+TEST(http_get_sends_headers_and_returns_status_headers_and_body)
+{
+    gk_test_response r = {.headers = "X-Test: yes\r\nRetry-After: 3\r\n", .body = "hello"};
+    struct fetch f = {.srv = start_with(&r)};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/v1/models?page=2", gk_test_server_url(f.srv));
+    f.req.headers = (const char *[]){"Authorization: Bearer sk-secret", "X-Custom: 1", NULL};
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_OK);
+    EXPECT_EQ(f.status, 200);
+    EXPECT_STREQ(f.body, "hello");
+    EXPECT_STREQ(f.header, "yes");
+    EXPECT_EQ(f.retry_after_ms, 3000);
+    EXPECT_EQ(f.n_headers, 3); /* X-Test, Retry-After, Content-Length */
+    ASSERT_EQ(gk_test_server_request_count(f.srv), 1);
+    const gk_test_request *got = gk_test_server_request(f.srv, 0);
+    EXPECT_STREQ(got->method, "GET");
+    EXPECT_STREQ(got->target, "/v1/models?page=2");
+    EXPECT_STREQ(gk_test_request_header(got, "authorization"), "Bearer sk-secret");
+    EXPECT_STREQ(gk_test_request_header(got, "X-Custom"), "1");
+    EXPECT_STREQ(gk_test_request_header(got, "User-Agent"), "genkit-c/0.1.0");
+    EXPECT_TRUE(gk_test_request_header(got, "Expect") == NULL);
+    EXPECT_EQ(got->body_len, 0);
+    gk_test_server_stop(f.srv);
+}
+
+TEST(http_post_sends_the_body_with_its_length_and_content_type)
+{
+    gk_test_response r = {.status = 201, .body = "{\"id\":1}"};
+    struct fetch f = {.srv = start_with(&r)};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/v1/chat", gk_test_server_url(f.srv));
+    f.req.headers = (const char *[]){"Content-Type: application/json", NULL};
+    f.req.body = GK_STR("{\"q\":\"hi\"}");
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_OK);
+    EXPECT_EQ(f.status, 201);
+    EXPECT_STREQ(f.body, "{\"id\":1}");
+    const gk_test_request *got = gk_test_server_request(f.srv, 0);
+    ASSERT_TRUE(got != NULL);
+    EXPECT_STREQ(got->method, "POST");
+    EXPECT_STREQ(got->body, "{\"q\":\"hi\"}");
+    EXPECT_STREQ(gk_test_request_header(got, "Content-Length"), "10");
+    EXPECT_STREQ(gk_test_request_header(got, "Content-Type"), "application/json");
+    gk_test_server_stop(f.srv);
+}
+
+TEST(http_custom_method_without_content_type_sends_none)
+{
+    struct fetch f = {.srv = start_with(NULL)};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/items/7", gk_test_server_url(f.srv));
+    f.req.method = "PUT";
+    f.req.body = GK_STR("raw");
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_OK);
+    const gk_test_request *got = gk_test_server_request(f.srv, 0);
+    ASSERT_TRUE(got != NULL);
+    EXPECT_STREQ(got->method, "PUT");
+    EXPECT_STREQ(got->body, "raw");
+    EXPECT_TRUE(gk_test_request_header(got, "Content-Type") == NULL);
+    gk_test_server_stop(f.srv);
+}
+
+TEST(http_error_status_is_returned_not_failed)
+{
+    gk_test_response r = {.status = 429,
+                          .headers = "Retry-After-Ms: 1500\r\nRetry-After: 2\r\n",
+                          .body = "{\"error\":{\"message\":\"slow down\"}}"};
+    struct fetch f = {.srv = start_with(&r)};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/", gk_test_server_url(f.srv));
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_OK);
+    EXPECT_EQ(f.status, 429);
+    EXPECT_EQ(f.retry_after_ms, 1500); /* the ms header wins */
+    EXPECT_STREQ(f.body, "{\"error\":{\"message\":\"slow down\"}}");
+    gk_test_server_stop(f.srv);
+}
+
+TEST(http_sse_events_arrive_before_the_server_sends_the_rest)
+{
+    /* The server holds everything after the first event until the first event's callback opens
+     * the gate: the call can only complete if events are delivered as they arrive. */
+    gk_test_response r = {.headers = "Content-Type: text/event-stream\r\n",
+                          .chunked = true,
+                          .gate_after = 1,
+                          .chunks = (const char *[]){"event: start\ndata: one\n\n", "data: tw",
+                                                     "o\n\nda", "ta: three\n\n", NULL}};
+    struct fetch f = {.srv = start_with(&r), .open_gate_at_first = true};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/stream", gk_test_server_url(f.srv));
+    f.req.stream = GK_LINES_SSE;
+    f.req.timeout_ms = 10000; /* a failure must not hang the suite */
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_OK);
+    EXPECT_EQ(f.status, 200);
+    EXPECT_STREQ(f.events, "start:one;:two;:three;");
+    EXPECT_STREQ(f.body, ""); /* streamed, not kept */
+    gk_test_server_stop(f.srv);
+}
+
+TEST(http_ndjson_lines_split_across_chunks_and_a_final_line_without_newline)
+{
+    gk_test_response r = {
+        .chunked = true,
+        .chunks = (const char *[]){"{\"a\":", "1}\n\n{\"b\":2}\r\n", "{\"c\":3}", NULL}};
+    struct fetch f = {.srv = start_with(&r)};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/api/chat", gk_test_server_url(f.srv));
+    f.req.stream = GK_LINES_NDJSON;
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_OK);
+    EXPECT_STREQ(f.events, ":{\"a\":1};:{\"b\":2};:{\"c\":3};");
+    gk_test_server_stop(f.srv);
+}
+
+TEST(http_stream_with_an_error_status_keeps_the_body_and_delivers_no_events)
+{
+    gk_test_response r = {.status = 500, .body = "data: not an event\n\n"};
+    struct fetch f = {.srv = start_with(&r)};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/stream", gk_test_server_url(f.srv));
+    f.req.stream = GK_LINES_SSE;
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_OK);
+    EXPECT_EQ(f.status, 500);
+    EXPECT_EQ(f.n_events, 0);
+    EXPECT_STREQ(f.body, "data: not an event\n\n");
+    gk_test_server_stop(f.srv);
+}
+
+TEST(http_timeout_is_deadline_exceeded)
+{
+    gk_test_response r = {.no_response = true};
+    struct fetch f = {.srv = start_with(&r)};
+    char want[128];
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/slow?key=k", gk_test_server_url(f.srv));
+    f.req.timeout_ms = 100;
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_DEADLINE_EXCEEDED);
+    EXPECT_EQ(f.err.status, GK_DEADLINE_EXCEEDED);
+    snprintf(want, sizeof(want), "GET %s/slow: ", gk_test_server_url(f.srv));
+    EXPECT_CONTAINS(f.err.message, want);
+    EXPECT_TRUE(strstr(f.err.message, "key=k") == NULL);
+    gk_test_server_stop(f.srv);
+}
+
+static void fetch_with_deadline(gk_ctx *ctx, void *arg)
+{
+    gk_ctx_set_timeout(ctx, 50);
+    fetch_fiber(ctx, arg);
+}
+
+TEST(http_context_deadline_is_deadline_exceeded)
+{
+    gk_test_response r = {.no_response = true};
+    struct fetch f = {.srv = start_with(&r)};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/slow", gk_test_server_url(f.srv));
+    ASSERT_EQ(rt_run_fiber(fetch_with_deadline, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_DEADLINE_EXCEEDED);
+    EXPECT_CONTAINS(f.err.message, "deadline exceeded");
+    EXPECT_TRUE(gk_test_server_wait_closed(f.srv, 1, 5000));
+    gk_test_server_stop(f.srv);
+}
+
+/* ---- cancellation while streaming ---- */
+
+struct cancel_run {
+    struct fetch f;
+    gk_ctx *fetch_ctx;
+    bool fetch_done;
+    gk_waiter *joiner;
+    bool closed_before_teardown;
+};
+
+static void cancel_fetch_done(void *arg)
+{
+    struct cancel_run *c = arg;
+    c->fetch_done = true;
+    if (c->joiner)
+        gk__wake(c->joiner);
+}
+
+static void wait_server_closed(void *arg)
+{
+    struct cancel_run *c = arg;
+    c->closed_before_teardown = gk_test_server_wait_closed(c->f.srv, 1, 5000);
+}
+
+static void cancel_from_another_fiber(gk_ctx *ctx, void *arg)
+{
+    struct cancel_run *c = arg;
+    c->fetch_ctx = gk__ctx_child(ctx);
+    ASSERT_EQ(gk__spawn(c->fetch_ctx, fetch_fiber, cancel_fetch_done, &c->f), GK_OK);
+    /* Wait until the first event arrived: the fetch is then parked on the open transfer. */
+    while (c->f.n_events == 0)
+        ASSERT_EQ(gk_sleep(ctx, 1), GK_OK);
+    gk_ctx_cancel(c->fetch_ctx, GK_CANCELLED);
+    while (!c->fetch_done) {
+        gk_waiter w = {0};
+        c->joiner = &w;
+        gk__wait(&w);
+    }
+    /* Still inside the runtime (before curl's teardown could close anything): the cancel itself
+     * must have closed the connection. */
+    EXPECT_EQ(gk_blocking(ctx, wait_server_closed, c), GK_OK);
+}
+
+TEST(http_cancel_while_streaming_removes_the_transfer_and_closes_the_connection)
+{
+    gk_test_response r = {
+        .chunked = true, .hang = true, .chunks = (const char *[]){"data: one\n\n", NULL}};
+    struct cancel_run c = {.f = {.srv = start_with(&r)}};
+    ASSERT_TRUE(c.f.srv != NULL);
+    snprintf(c.f.url, sizeof(c.f.url), "%s/stream", gk_test_server_url(c.f.srv));
+    c.f.req.stream = GK_LINES_SSE;
+    ASSERT_EQ(rt_run_fiber(cancel_from_another_fiber, &c, 0), GK_OK);
+    EXPECT_EQ(c.f.st, GK_CANCELLED);
+    EXPECT_STREQ(c.f.events, ":one;");
+    EXPECT_CONTAINS(c.f.err.message, "cancelled");
+    EXPECT_TRUE(c.closed_before_teardown);
+    gk_test_server_stop(c.f.srv);
+}
+
+static void fetch_then_check_closed(gk_ctx *ctx, void *arg)
+{
+    struct cancel_run *c = arg;
+    gk_ctx *child = gk__ctx_child(ctx);
+    fetch_fiber(child, &c->f);
+    EXPECT_EQ(gk_blocking(ctx, wait_server_closed, c), GK_OK);
+}
+
+TEST(http_callback_error_aborts_the_transfer_with_its_status)
+{
+    gk_test_response r = {
+        .chunked = true, .hang = true, .chunks = (const char *[]){"data: {}\n\n", NULL}};
+    struct cancel_run c = {.f = {.srv = start_with(&r), .fail_at_first = GK_INVALID_ARGUMENT}};
+    ASSERT_TRUE(c.f.srv != NULL);
+    snprintf(c.f.url, sizeof(c.f.url), "%s/stream", gk_test_server_url(c.f.srv));
+    c.f.req.stream = GK_LINES_SSE;
+    ASSERT_EQ(rt_run_fiber(fetch_then_check_closed, &c, 0), GK_OK);
+    EXPECT_EQ(c.f.st, GK_INVALID_ARGUMENT);
+    EXPECT_STREQ(c.f.err.message, "bad chunk");
+    EXPECT_STREQ(c.f.err.path, "/choices");
+    EXPECT_TRUE(c.closed_before_teardown);
+    gk_test_server_stop(c.f.srv);
+}
+
+static gk_status cancel_own_ctx(void *arg, const gk_line_event *ev, gk_error *err)
+{
+    gk_ctx *ctx = arg;
+    (void)ev;
+    (void)err;
+    gk_ctx_cancel(ctx, GK_CANCELLED);
+    return GK_OK;
+}
+
+static void fetch_cancelling_itself(gk_ctx *ctx, void *arg)
+{
+    struct cancel_run *c = arg;
+    gk_ctx *child = gk__ctx_child(ctx);
+    gk_http_response *resp = NULL;
+    c->f.req.url = c->f.url;
+    c->f.req.stream = GK_LINES_SSE;
+    c->f.req.on_event = cancel_own_ctx;
+    c->f.req.on_event_arg = child;
+    c->f.st = gk_http_fetch(child, &c->f.req, &resp, &c->f.err);
+    EXPECT_EQ(gk_blocking(ctx, wait_server_closed, c), GK_OK);
+}
+
+TEST(http_cancel_from_inside_the_event_callback_ends_the_call)
+{
+    gk_test_response r = {
+        .chunked = true, .hang = true, .chunks = (const char *[]){"data: {}\n\n", NULL}};
+    struct cancel_run c = {.f = {.srv = start_with(&r)}};
+    ASSERT_TRUE(c.f.srv != NULL);
+    snprintf(c.f.url, sizeof(c.f.url), "%s/stream", gk_test_server_url(c.f.srv));
+    ASSERT_EQ(rt_run_fiber(fetch_cancelling_itself, &c, 0), GK_OK);
+    EXPECT_EQ(c.f.st, GK_CANCELLED);
+    EXPECT_TRUE(c.closed_before_teardown);
+    gk_test_server_stop(c.f.srv);
+}
+
+/* ---- transport errors and limits ---- */
+
+TEST(http_connection_refused_is_unavailable_without_the_query)
+{
+    struct fetch f = {0};
+    snprintf(f.url, sizeof(f.url), "http://user:pw@127.0.0.1:%d/v1?key=SECRET",
+             gk_test_unused_port());
+    f.req.headers = (const char *[]){"x-api-key: SECRET2", NULL};
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_UNAVAILABLE);
+    EXPECT_CONTAINS(f.err.message, "GET http://127.0.0.1:");
+    EXPECT_CONTAINS(f.err.message, "/v1: ");
+    EXPECT_TRUE(strstr(f.err.message, "SECRET") == NULL);
+    EXPECT_TRUE(strstr(f.err.message, "pw") == NULL);
+}
+
+TEST(http_truncated_body_is_unavailable)
+{
+    gk_test_response r = {.truncate = true, .body = "partial"};
+    struct fetch f = {.srv = start_with(&r)};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/", gk_test_server_url(f.srv));
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_UNAVAILABLE);
+    gk_test_server_stop(f.srv);
+}
+
+TEST(http_body_over_the_cap_is_resource_exhausted)
+{
+    gk_test_response r = {.body = "0123456789abcdef"};
+    struct fetch f = {.srv = start_with(&r)};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/big", gk_test_server_url(f.srv));
+    f.req.max_body = 10;
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_RESOURCE_EXHAUSTED);
+    EXPECT_CONTAINS(f.err.message, "response body larger than 10 bytes");
+    gk_test_server_stop(f.srv);
+}
+
+TEST(http_rejects_bad_requests_without_quoting_header_values)
+{
+    struct fetch f = {0};
+    snprintf(f.url, sizeof(f.url), "http://127.0.0.1:1/");
+    f.req.headers = (const char *[]){"Authorization: Bearer k\r\nX-Evil: 1", NULL};
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_INVALID_ARGUMENT);
+    EXPECT_STREQ(f.err.message, "header 0 contains a line break");
+
+    struct fetch g = {0};
+    snprintf(g.url, sizeof(g.url), "ftp://127.0.0.1/");
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &g, 0), GK_OK);
+    EXPECT_EQ(g.st, GK_INVALID_ARGUMENT);
+    EXPECT_STREQ(g.err.message, "URL must start with http:// or https://");
+
+    struct fetch h = {0};
+    snprintf(h.url, sizeof(h.url), "http://127.0.0.1:1/");
+    h.req.method = "GE T";
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &h, 0), GK_OK);
+    EXPECT_EQ(h.st, GK_INVALID_ARGUMENT);
+}
+
+/* ---- connections ---- */
+
+static void fetch_twice(gk_ctx *ctx, void *arg)
+{
+    struct fetch *f = arg;
+    fetch_fiber(ctx, f);
+    EXPECT_EQ(f->st, GK_OK);
+    fetch_fiber(ctx, f);
+    EXPECT_EQ(f->st, GK_OK);
+}
+
+TEST(http_sequential_requests_reuse_one_connection)
+{
+    struct fetch f = {.srv = start_with(NULL)};
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/again", gk_test_server_url(f.srv));
+    ASSERT_EQ(rt_run_fiber(fetch_twice, &f, 0), GK_OK);
+    EXPECT_EQ(gk_test_server_request_count(f.srv), 2);
+    EXPECT_EQ(gk_test_server_connections(f.srv), 1);
+    EXPECT_EQ(gk_test_server_request(f.srv, 1)->connection, 1);
+    gk_test_server_stop(f.srv);
+}
+
+struct many {
+    gk_test_server *srv;
+    char urls[100][96];
+    int ok;
+};
+
+static gk_status fetch_one(gk_ctx *ctx, void *arg, gk_error *err)
+{
+    const char *url = arg;
+    gk_http_request req = {.url = url};
+    gk_http_response *resp = NULL;
+    gk_status st = gk_http_fetch(ctx, &req, &resp, err);
+    if (st != GK_OK)
+        return st;
+    gk_str body = gk_http_response_body(resp);
+    if (gk_http_response_status(resp) != 200 || strcmp(body.ptr, "tag") != 0)
+        return gk_error_set(err, GK_INTERNAL, "", "unexpected response %d",
+                            gk_http_response_status(resp));
+    return GK_OK;
+}
+
+static void hundred(gk_ctx *ctx, void *arg)
+{
+    struct many *m = arg;
+    gk_error err = {0};
+    gk_group *g = gk_group_new(ctx, NULL);
+    ASSERT_TRUE(g != NULL);
+    for (int i = 0; i < 100; i++)
+        ASSERT_EQ(gk_go(g, fetch_one, m->urls[i]), GK_OK);
+    gk_status st = gk_group_wait(g, &err);
+    EXPECT_EQ(st, GK_OK);
+    if (st != GK_OK)
+        fprintf(stderr, "    group: %s\n", err.message);
+    for (size_t i = 0; i < gk_group_size(g); i++)
+        m->ok += gk_group_result(g, i, NULL) == GK_OK;
+}
+
+TEST(http_hundred_concurrent_requests_from_one_loop)
+{
+    struct many m = {.srv = gk_test_server_start()};
+    ASSERT_TRUE(m.srv != NULL);
+    gk_test_server_set_default(m.srv, &(gk_test_response){.body = "tag"});
+    for (int i = 0; i < 100; i++)
+        snprintf(m.urls[i], sizeof(m.urls[i]), "%s/r/%03d/tag", gk_test_server_url(m.srv), i);
+    ASSERT_EQ(rt_run_fiber(hundred, &m, 0), GK_OK);
+    EXPECT_EQ(m.ok, 100);
+    ASSERT_EQ(gk_test_server_request_count(m.srv), 100);
+    bool seen[100] = {false};
+    for (size_t i = 0; i < 100; i++) {
+        int n = -1;
+        sscanf(gk_test_server_request(m.srv, i)->target, "/r/%d/tag", &n);
+        if (n >= 0 && n < 100)
+            seen[n] = true;
+    }
+    for (int i = 0; i < 100; i++)
+        EXPECT_TRUE(seen[i]);
+    gk_test_server_stop(m.srv);
+}
+
+/* ---- backpressure ---- */
+
+struct slow {
+    gk_ctx *ctx;
+    int n;
+    int out_of_order;
+};
+
+static gk_status slow_consumer(void *arg, const gk_line_event *ev, gk_error *err)
+{
+    struct slow *s = arg;
+    int got = (int)strtol(ev->data.ptr, NULL, 10);
+    (void)err;
+    if (got != s->n)
+        s->out_of_order++;
+    s->n++;
+    /* Park now and then, as a consumer writing to a slow client would: the transfer gets ahead and
+     * must be paused and resumed. */
+    if (s->n % 256 == 0)
+        return gk_sleep(s->ctx, 2);
+    return GK_OK;
+}
+
+static void fetch_slowly(gk_ctx *ctx, void *arg)
+{
+    struct fetch *f = arg;
+    struct slow s = {.ctx = ctx};
+    gk_http_response *resp = NULL;
+    f->req.url = f->url;
+    f->req.stream = GK_LINES_SSE;
+    f->req.on_event = slow_consumer;
+    f->req.on_event_arg = &s;
+    f->st = gk_http_fetch(ctx, &f->req, &resp, &f->err);
+    f->n_events = s.n;
+    EXPECT_EQ(s.out_of_order, 0);
+}
+
+TEST(http_stream_faster_than_the_consumer_delivers_every_event_in_order)
+{
+    enum { EVENTS = 4096 };
+    const char pad[] =
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    size_t per = 16 + sizeof(pad) * 2;
+    char *body = malloc(per * EVENTS + 1);
+    size_t len = 0;
+    for (int i = 0; i < EVENTS; i++)
+        len +=
+            (size_t)snprintf(body + len, per * EVENTS + 1 - len, "data: %d %s%s\n\n", i, pad, pad);
+    gk_test_response r = {.headers = "Content-Type: text/event-stream\r\n", .body = body};
+    struct fetch f = {.srv = start_with(&r)};
+    free(body);
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/firehose", gk_test_server_url(f.srv));
+    ASSERT_EQ(rt_run_fiber(fetch_slowly, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_OK);
+    EXPECT_EQ(f.n_events, EVENTS);
+    gk_test_server_stop(f.srv);
+}
