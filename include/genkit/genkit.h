@@ -13,6 +13,7 @@
 #include <genkit/schema.h>
 #include <genkit/runtime.h>
 #include <genkit/flow.h>
+#include <genkit/http.h>
 #include <genkit/server.h>
 
 #endif

@@ -118,7 +118,9 @@ typedef struct gk_http_response gk_http_response;
  * last event was delivered).
  *
  * An HTTP error status is not a failure here: 4xx and 5xx come back as GK_OK with the status and
- * body, for the caller to map (gk_status_from_http, gk_http_response_retry_after_ms).
+ * body, for the caller to map (gk_status_from_http, gk_http_response_retry_after_ms). Redirects
+ * are not followed (a 3xx comes back as it is). Connections are kept and reused per loop; TLS
+ * sessions are shared per loop; HTTP/2 is used when the server offers it over TLS.
  *
  * Ownership: *out and everything reachable from it live in ctx's arena.
  * Context: a fiber of ctx's loop.

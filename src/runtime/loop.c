@@ -582,9 +582,16 @@ gk_status gk_runtime_run(gk_runtime *rt, void (*on_start)(gk_loop *loop, void *a
 
     rt->on_start = on_start;
     rt->on_start_arg = arg;
-    /* Carrier threads take no signals: they stay with the calling thread, where the program (or
-     * loop 0's uv_signal handles) expects them. */
+    /* Carrier threads take no asynchronous signals: they stay with the calling thread, where the
+     * program (or loop 0's uv_signal handles) expects them. Faults must stay deliverable (blocking
+     * them is undefined), so the sanitizers and crash handlers still see them. */
     sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGTRAP);
+    sigdelset(&all, SIGABRT);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     for (int i = 1; i < rt->n; i++) {
         gk_loop *l = rt->loops[i];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/runtime/group_test.c - fan-out/fan-in: results, first failure in start order, group
  * timeout, cancel_on_error, a cancelled waiter, 1000 branches. */
+#include "base/fault.h"
 #include "rt_helpers.h"
 #include "runtime/sched.h"
 #include "test.h"
@@ -208,4 +209,52 @@ TEST(group_with_no_branches_waits_for_nothing)
     ASSERT_EQ(rt_run_fiber(empty_group, out, 0), GK_OK);
     EXPECT_EQ(out[0], GK_OK);
     EXPECT_EQ(out[1], GK_OUT_OF_RANGE);
+}
+
+struct sweep {
+    long n;
+    bool fired;
+    gk_status st;
+};
+
+static gk_status quick_branch(gk_ctx *ctx, void *arg, gk_error *err)
+{
+    (void)arg;
+    (void)err;
+    return gk_sleep(ctx, 0);
+}
+
+static void group_under_faults(gk_ctx *ctx, void *arg)
+{
+    struct sweep *s = arg;
+    gk_error err = {0};
+    gk__alloc_fail_after(s->n);
+    gk_ctx *child = gk__ctx_child(ctx);
+    gk_group *g = child ? gk_group_new(child, &(gk_group_opts){.timeout_ms = 1000}) : NULL;
+    s->st = g ? GK_OK : GK_RESOURCE_EXHAUSTED;
+    for (int i = 0; g && i < 3 && s->st == GK_OK; i++)
+        s->st = gk_go(g, quick_branch, NULL);
+    if (g) {
+        gk_status w = gk_group_wait(g, &err);
+        if (s->st == GK_OK)
+            s->st = w;
+    }
+    s->fired = gk__alloc_fault_fired();
+    gk__alloc_fail_after(-1);
+}
+
+TEST(group_fault_sweep_fails_cleanly_at_every_allocation)
+{
+    bool completed = false;
+    for (long n = 1; n < 100 && !completed; n++) {
+        struct sweep s = {.n = n};
+        ASSERT_EQ(rt_run_fiber(group_under_faults, &s, 0), GK_OK);
+        if (s.st != GK_OK && s.st != GK_RESOURCE_EXHAUSTED)
+            gk_test_fail(__FILE__, __LINE__, "n=%ld: status %d", n, (int)s.st);
+        if (!s.fired) {
+            EXPECT_EQ(s.st, GK_OK);
+            completed = true;
+        }
+    }
+    EXPECT_TRUE(completed);
 }

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 
+#include "base/fault.h"
 #include "test.h"
 
 /* Events rendered as "[event|id|retry] data\n" for exact comparison. */
@@ -262,4 +263,33 @@ TEST(lines_new_rejects_an_unknown_mode)
     EXPECT_TRUE(gk_lines_new((gk_lines_mode)7, 0, collect_event, NULL) == NULL);
     EXPECT_TRUE(gk_lines_new(GK_LINES_SSE, 0, NULL, NULL) == NULL);
     gk_lines_free(NULL);
+}
+
+TEST(lines_fault_sweep_fails_cleanly_at_every_allocation)
+{
+    const char *in = "data: one\n\nevent: e\nid: 1\ndata: two\ndata: three\n\n";
+    int completed = 0;
+    for (long n = 1; n < 200 && !completed; n++) {
+        struct collect c = {.out = GK_BUF_INIT(0), .stop_at = -1};
+        gk_error err = {0};
+        gk_status st = GK_RESOURCE_EXHAUSTED;
+        gk__alloc_fail_after(n);
+        gk_lines *p = gk_lines_new(GK_LINES_SSE, 0, collect_event, &c);
+        if (p) {
+            st = gk_lines_feed(p, in, strlen(in), &err);
+            if (st == GK_OK)
+                st = gk_lines_finish(p, &err);
+            gk_lines_free(p);
+        }
+        bool fired = gk__alloc_fault_fired();
+        gk__alloc_fail_after(-1);
+        if (st != GK_OK && st != GK_RESOURCE_EXHAUSTED)
+            gk_test_fail(__FILE__, __LINE__, "n=%ld: status %d", n, (int)st);
+        if (!fired) {
+            EXPECT_EQ(st, GK_OK);
+            completed = 1;
+        }
+        gk_buf_release(&c.out);
+    }
+    EXPECT_EQ(completed, 1);
 }
