@@ -18,15 +18,17 @@ extern "C" {
 typedef struct gk_genkit gk_genkit;
 typedef struct gk_action gk_action;
 typedef struct gk_stream gk_stream;
+typedef struct gk_plugin gk_plugin; /* genkit/plugin.h */
 
 typedef struct gk_init_opts {
     int threads;               /* carrier threads; 0: $GK_THREADS, else the number of cores */
     const char *default_model; /* "provider/name" used when a generate call names none */
     const char *name;          /* service name for logs and telemetry; default: program name */
+    const gk_plugin *const *plugins; /* NULL-terminated, initialized in order; may be NULL */
 } gk_init_opts;
 
 /*
- * Create a genkit instance: runtime, registry, plugins.
+ * Create a genkit instance: runtime, registry, then each plugin's init (which defines its models).
  *
  * Ownership: free with gk_shutdown. opts may be NULL and is only read.
  * Returns: the instance, or NULL with err set.
@@ -114,6 +116,17 @@ GK_API const char *gk_action_metadata(const gk_action *a);
  *   GK_RESOURCE_EXHAUSTED if the chunk could not be encoded within limits.
  */
 GK_API gk_status gk_stream_send(gk_stream *stream, const void *chunk, gk_error *err);
+
+/* Receives each chunk as a C value of the action's chunk type (borrowed for the call). Returning
+ * non-OK tells the action to stop (its gk_stream_send returns that status). */
+typedef gk_status (*gk_typed_chunk_fn)(const void *chunk, void *arg);
+
+/*
+ * A stream for calling an action in-process with gk_action_run and receiving its chunks as C values.
+ *
+ * Ownership: lives in ctx's arena. Context: a fiber. Returns: NULL if over the arena cap.
+ */
+GK_API gk_stream *gk_stream_new(gk_ctx *ctx, gk_typed_chunk_fn on_chunk, void *arg);
 
 /* Receives each chunk as JSON text while an action streams. Returning non-OK cancels the action. */
 typedef gk_status (*gk_chunk_fn)(const char *json, size_t len, void *arg);

@@ -13,6 +13,8 @@
 #include <genkit/schema.h>
 #include <genkit/runtime.h>
 #include <genkit/flow.h>
+#include <genkit/ai.h>
+#include <genkit/plugin.h>
 #include <genkit/http.h>
 #include <genkit/server.h>
 

@@ -12,10 +12,12 @@
 /* Chunks larger than this are refused: a stream event must fit in memory comfortably. */
 #define CHUNK_CAP ((size_t)8 << 20)
 
+/* Exactly one of fn (chunks as JSON text) and typed (chunks as C values) is set. */
 struct gk_stream {
     gk_ctx *ctx;
     const gk_type *chunk_type;
     gk_chunk_fn fn;
+    gk_typed_chunk_fn typed;
     void *arg;
 };
 
@@ -191,12 +193,29 @@ gk_status gk_action_run(gk_ctx *ctx, gk_action *a, const void *in, void *out, gk
     return settle(st, err);
 }
 
+gk_stream *gk_stream_new(gk_ctx *ctx, gk_typed_chunk_fn on_chunk, void *arg)
+{
+    gk_stream *s = GK_NEW(gk_ctx_arena(ctx), gk_stream, 1);
+    if (s) {
+        s->ctx = ctx;
+        s->typed = on_chunk;
+        s->arg = arg;
+    }
+    return s;
+}
+
 gk_status gk_stream_send(gk_stream *s, const void *chunk, gk_error *err)
 {
     if (!s)
         return GK_OK;
     if (gk_ctx_is_cancelled(s->ctx))
         return gk_error_set(err, gk_ctx_status(s->ctx), "", "stream receiver is gone");
+    if (s->typed) {
+        gk_status st = s->typed(chunk, s->arg);
+        if (st != GK_OK)
+            return gk_error_set(err, st, "", "stream receiver is gone");
+        return GK_OK;
+    }
     gk_buf b = GK_BUF_INIT(CHUNK_CAP);
     gk_jw w;
     gk_jw_init(&w, &b);
@@ -224,7 +243,7 @@ gk_status gk_action_run_json(gk_ctx *ctx, gk_action *a, const gk_json *input, gk
     gk_status st = gk_decode(arena, a->in_type, input, in, err);
     if (st != GK_OK)
         return st;
-    gk_stream stream = {ctx, a->chunk_type, on_chunk, chunk_arg};
+    gk_stream stream = {ctx, a->chunk_type, on_chunk, NULL, chunk_arg};
     bool streaming = on_chunk && a->chunk_type;
     st = gk_action_run(ctx, a, in, result, streaming ? &stream : NULL, err);
     if (st != GK_OK)

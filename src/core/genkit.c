@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "core/core.h"
 #include "core/instance.h"
+#include "core/plugin_host.h"
 #include "base/banned.h"
 
 /* Definitions (names, schemas, metadata) are small; cap the instance arena well above need. */
@@ -42,6 +43,10 @@ gk_genkit *gk_init(const gk_init_opts *opts, gk_error *err)
     g->name = gk_arena_strdup(g->arena, name ? name : "genkit");
     if (opts->default_model)
         g->default_model = gk_arena_strdup(g->arena, opts->default_model);
+    if (gk__plugins_init(g, opts->plugins, err) != GK_OK) {
+        gk_shutdown(g);
+        return NULL;
+    }
     return g;
 }
 
