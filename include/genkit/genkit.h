@@ -15,6 +15,7 @@
 #include <genkit/flow.h>
 #include <genkit/ai.h>
 #include <genkit/plugin.h>
+#include <genkit/middleware.h>
 #include <genkit/http.h>
 #include <genkit/server.h>
 
