@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libhttp-parser-dev \
-               libjansson-dev curl
+               libjansson-dev libfyaml-dev curl
 
 .PHONY: all deps build run test install bench clean fuzz tsan
 

@@ -40,7 +40,73 @@ typedef struct gk_server_opts {
      * with the bound port (useful with port < 0). May be NULL. */
     void (*on_listen)(int port, void *arg);
     void *on_listen_arg;
+
+    /* ---- CORS (browsers calling flows from another origin) ---- */
+    /* Allowed origins, NULL-terminated ("https://app.example.com"; "*" allows any origin). NULL:
+     * no CORS headers at all, and OPTIONS is not answered. */
+    const char *const *cors_origins;
+    const char *cors_methods; /* Access-Control-Allow-Methods; default "GET, POST, OPTIONS" */
+    const char *cors_headers; /* Access-Control-Allow-Headers; default
+                               * "Content-Type, Authorization, Accept, X-Genkit-Stream-Id" */
+    int cors_max_age;         /* seconds a preflight may be cached; 0: 600; < 0: not sent */
+
+    /* ---- auth: who may run which flow (see gk_flow_auth) ---- */
+    const struct gk_flow_auth *auth; /* nauth rules; copied at start */
+    size_t nauth;
+
+    /* ---- operations endpoints ---- */
+    bool no_metrics; /* do not serve GET /metrics (Prometheus text format) */
+    bool no_openapi; /* do not serve GET /openapi.json (OpenAPI 3.1 of the flows) */
 } gk_server_opts;
+
+/*
+ * A flow request as a context provider sees it, before the flow runs. Borrowed for the call.
+ */
+typedef struct gk_request gk_request;
+
+/* The value of request header name (ASCII case-insensitive; Genkit names them in lower case, e.g.
+ * "authorization"), or NULL if absent. Borrowed from the request's arena. */
+GK_API const char *gk_request_header(const gk_request *req, const char *name);
+
+/* The flow's name, the HTTP method ("POST"), and the decoded input (JSON null when absent). */
+GK_API const char *gk_request_flow(const gk_request *req);
+GK_API const char *gk_request_method(const gk_request *req);
+GK_API const gk_json *gk_request_input(const gk_request *req);
+
+/*
+ * A context provider: decides whether req may run its flow and what the flow sees as its auth
+ * context (Genkit's ContextProvider).
+ *
+ * Set *auth_out to a JSON value built in gk_ctx_arena(ctx) (or leave it NULL) and return GK_OK to
+ * let the flow run; return GK_UNAUTHENTICATED (401) or GK_PERMISSION_DENIED (403), or any other
+ * status, with err's message (no secrets: it is sent to the client) to refuse.
+ * Context: the request's fiber, before the flow; may park (e.g. to fetch signing keys).
+ */
+typedef gk_status (*gk_context_provider)(gk_ctx *ctx, const gk_request *req,
+                                         const gk_json **auth_out, void *arg, gk_error *err);
+
+/*
+ * One auth rule. The rule whose flow equals the request's flow applies, else the rule with flow
+ * "*", else none (the flow is open). When both api_key_env and provider are set, the API key is
+ * checked first, then the provider runs.
+ */
+typedef struct gk_flow_auth {
+    const char *flow;        /* flow name, or "*" for every flow without its own rule */
+    const char *api_key_env; /* built-in API-key check: the NAME of the environment variable that
+                              * holds the key (read once at start; the server refuses to start if
+                              * it is unset or empty). Clients send "Authorization: Bearer <key>"
+                              * or "Authorization: <key>": missing -> 401 UNAUTHENTICATED, wrong ->
+                              * 403 PERMISSION_DENIED (Genkit JS's apiKey provider). NULL: none. */
+    gk_context_provider provider; /* custom check; NULL: none */
+    void *provider_arg;
+} gk_flow_auth;
+
+/*
+ * The auth context of the flow request running on ctx: what its context provider returned (the
+ * API-key check gives {"type":"apiKey"}), or NULL outside a served request or for an open flow.
+ * Context: the request's fiber (or a gk_go child of it). Borrowed from the request's arena.
+ */
+GK_API const gk_json *gk_ctx_auth(const gk_ctx *ctx);
 
 /*
  * Serve g's flows until SIGINT or SIGTERM, then drain: stop accepting, let in-flight requests
@@ -77,6 +143,49 @@ GK_API int gk_server_connections(const gk_server *s);
  * cancelled flows take to return.
  */
 GK_API void gk_server_stop(gk_server *s);
+
+/* ---- the reflection API (dev mode: what `genkit start` and the Developer UI talk to) ---- */
+
+typedef struct gk_reflection gk_reflection;
+
+/* Reflection server options. Zero means the default for every field. Fields are only appended. */
+typedef struct gk_reflection_opts {
+    int port;                /* > 0: that port; 0: $GENKIT_REFLECTION_PORT, else the first free
+                                port from 3100; < 0: an ephemeral port */
+    const char *project_dir; /* where .genkit/runtimes/ is; NULL: the nearest ancestor of the
+                                working directory with a project marker, as the Genkit CLI finds it */
+    bool no_runtime_file;    /* do not announce the runtime in .genkit/runtimes/ */
+} gk_reflection_opts;
+
+/*
+ * Start the reflection API (Genkit reflection spec v1: /api/__health, /api/actions,
+ * /api/runAction, /api/cancelAction, /api/notify, /api/values) on 127.0.0.1, on a thread of its
+ * own, and write the runtime file the CLI discovers it by. gk_serve and gk_server_start call this
+ * themselves when GENKIT_ENV=dev; call it directly only for programs that run flows without the
+ * flow server.
+ *
+ * Freezes g's registry. Never binds anything but the loopback address.
+ * Ownership: stop and free with gk_reflection_stop. opts (may be NULL) is only read.
+ * Context: any thread that is not one of g's loops; at most one per process is useful (one
+ *   runtime file per process).
+ * Returns: the server; NULL with err: GK_FAILED_PRECONDITION unless GENKIT_ENV is "dev",
+ *   GK_UNAVAILABLE if no port could be bound, GK_INTERNAL if the runtime file cannot be written.
+ */
+GK_API gk_reflection *gk_reflection_start(gk_genkit *g, const gk_reflection_opts *opts,
+                                          gk_error *err);
+
+/* The port the reflection server listens on. */
+GK_API int gk_reflection_port(const gk_reflection *r);
+
+/* The runtime file's path ("" when none was written). Borrowed from r. */
+GK_API const char *gk_reflection_runtime_file(const gk_reflection *r);
+
+/*
+ * Stop: close the listener, cancel running actions (they answer "Action was cancelled"), wait for
+ * the thread, remove the runtime file, free r. NULL is a no-op.
+ * Context: any thread except r's own.
+ */
+GK_API void gk_reflection_stop(gk_reflection *r);
 
 #ifdef __cplusplus
 }

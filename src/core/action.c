@@ -7,6 +7,7 @@
 #include "core/core.h"
 #include "core/instance.h"
 #include "runtime/sched.h"
+#include "telemetry/trace.h"
 #include "base/banned.h"
 
 /* Chunks larger than this are refused: a stream event must fit in memory comfortably. */
@@ -185,12 +186,24 @@ gk_status gk_action_run(gk_ctx *ctx, gk_action *a, const void *in, void *out, gk
     struct frame *outer = gk__ctx_get(ctx, GK_CTX_SLOT_ACTION);
     struct frame fr = {.action = a, .parent = outer};
     gk__ctx_set(ctx, GK_CTX_SLOT_ACTION, &fr);
+    gk__span_info si = {
+        .name = a->name,
+        .type = a->type == GK_ACTION_UTIL ? "util" : "action",
+        .subtype = gk_action_type_name(a->type),
+        .key = a->key,
+    };
+    gk__span *span = gk__span_begin(ctx, &si);
+    gk__span_set_input(span, a->in_type, in);
     st = a->fn(ctx, in, out, stream, a->self, err);
     gk__ctx_set(ctx, GK_CTX_SLOT_ACTION, outer);
     /* A flow that ignored cancellation still reports it: its output is not wanted. */
     if (st == GK_OK && gk_ctx_status(ctx) != GK_OK)
         st = gk_error_set(err, gk_ctx_status(ctx), "", "%s", "action was cancelled");
-    return settle(st, err);
+    st = settle(st, err);
+    if (st == GK_OK)
+        gk__span_set_output(span, a->out_type, out);
+    gk__span_end(ctx, span, st, err);
+    return st;
 }
 
 gk_stream *gk_stream_new(gk_ctx *ctx, gk_typed_chunk_fn on_chunk, void *arg)
@@ -307,10 +320,14 @@ gk_status gk_run(gk_ctx *ctx, const char *name, gk_step_fn fn, void *arg, const 
     gk_error local = {0};
     if (!err)
         err = &local;
-    (void)out_type; /* recorded as the step's output once steps are traced */
     gk_status st = gk_ctx_status(ctx);
     if (st != GK_OK)
         return gk_error_set(err, st, "", "step \"%s\" not started: context ended", name);
-    st = fn(ctx, arg, out, err);
-    return settle(st, err);
+    gk__span_info si = {.name = name, .type = "flowStep"};
+    gk__span *span = gk__span_begin(ctx, &si);
+    st = settle(fn(ctx, arg, out, err), err);
+    if (st == GK_OK)
+        gk__span_set_output(span, out_type, out);
+    gk__span_end(ctx, span, st, err);
+    return st;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* src/server/router.c - what a complete request means: GET /healthz, POST <prefix>/<flow> with the
- * flow protocol's checks (404 unknown flow, 405 wrong method, 415 non-JSON type, 400 bad JSON or a
- * body that is not an object), streaming detection, and the start of the flow's fiber. Runs on the
- * loop's stack; the flow itself runs in flow_handler.c. */
+/* src/server/router.c - what a complete request means: CORS (preflight answered), GET /healthz,
+ * GET /metrics, GET /openapi.json, POST <prefix>/<flow> with the flow protocol's checks (404
+ * unknown flow, 405 wrong method, 415 non-JSON type, 400 bad JSON or a body that is not an
+ * object), streaming detection, and the start of the flow's fiber, which runs the flow's auth
+ * rule before the flow. Runs on the loop's stack; the flow itself runs in flow_handler.c. */
 #include <string.h>
 #include <strings.h>
 
@@ -67,7 +68,7 @@ static void unsupported_type(struct gk__srv_conn *c, gk_str t)
     int n = t.len > 60 ? 60 : (int)t.len;
     gk_error_set(&e, GK_INVALID_ARGUMENT, "",
                  "unsupported content type \"%.*s\"; send application/json", n, t.ptr);
-    gk__srv_send_error(c, 415, GK_INVALID_ARGUMENT, e.message, NULL, NULL);
+    gk__srv_send_error(c, 415, GK_INVALID_ARGUMENT, e.message, NULL, c->req->extra_head);
 }
 
 /* Go's strconv.ParseBool, which Genkit's Go server applies to ?stream=. */
@@ -175,7 +176,8 @@ static int flow_cmp(const struct gk__srv_flow *f, const char *name, size_t len)
     return memcmp(f->name, name, len);
 }
 
-gk_action *gk__srv_find_flow(const gk_server *s, const char *name, size_t len)
+/* The index in s->flows of the flow named name[0..len), or -1. */
+static ptrdiff_t flow_index(const gk_server *s, const char *name, size_t len)
 {
     size_t lo = 0;
     size_t hi = s->nflows;
@@ -183,13 +185,53 @@ gk_action *gk__srv_find_flow(const gk_server *s, const char *name, size_t len)
         size_t mid = lo + (hi - lo) / 2;
         int c = flow_cmp(&s->flows[mid], name, len);
         if (c == 0)
-            return s->flows[mid].action;
+            return (ptrdiff_t)mid;
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return NULL;
+    return -1;
+}
+
+gk_action *gk__srv_find_flow(const gk_server *s, const char *name, size_t len)
+{
+    ptrdiff_t i = flow_index(s, name, len);
+    return i < 0 ? NULL : s->flows[i].action;
+}
+
+/* more's header lines followed by the request's own (CORS), in the arena; more if that fails. */
+static const char *with_extra(struct gk__srv_request *r, const char *more)
+{
+    if (!r->extra_head)
+        return more;
+    if (!more)
+        return r->extra_head;
+    const char *both = gk_arena_sprintf(r->arena, "%s%s", more, r->extra_head);
+    return both ? both : more;
+}
+
+/* The fiber of a flow request: its auth rule first, then the flow. A refusal is an ordinary HTTP
+ * error, even for a stream (no event stream has started). */
+static void run_request(gk_ctx *ctx, void *arg)
+{
+    struct gk__srv_request *r = arg;
+    struct gk__srv_conn *c = r->c;
+    const struct gk__srv_auth *a = gk__srv_flow_auth(c->sl->s, (size_t)r->flow_index);
+    if (a) {
+        gk_error err = {0};
+        gk_status st = gk__srv_authorize(r, a, &err);
+        if (st != GK_OK) {
+            if (c->closing) {
+                gk__srv_responded(c);
+                return;
+            }
+            const char *more = st == GK_UNAUTHENTICATED ? "WWW-Authenticate: Bearer\r\n" : NULL;
+            gk__srv_send_error(c, 0, st, err.message, err.path, with_extra(r, more));
+            return;
+        }
+    }
+    gk__srv_run_flow(ctx, r);
 }
 
 static void healthz(struct gk__srv_conn *c)
@@ -201,7 +243,8 @@ static void healthz(struct gk__srv_conn *c)
                            NULL, "Allow: GET, HEAD\r\n");
         return;
     }
-    gk__srv_send(c, 200, "application/json", ok, sizeof(ok) - 1, "Cache-Control: no-store\r\n");
+    gk__srv_send(c, 200, "application/json", ok, sizeof(ok) - 1,
+                 with_extra(c->req, "Cache-Control: no-store\r\n"));
 }
 
 static void not_found(struct gk__srv_conn *c, gk_str path)
@@ -210,7 +253,7 @@ static void not_found(struct gk__srv_conn *c, gk_str path)
     int n = path.len > 100 ? 100 : (int)path.len;
     gk_error_set(&e, GK_NOT_FOUND, "", "no flow at \"%.*s%s\"", n, path.ptr,
                  path.len > 100 ? "..." : "");
-    gk__srv_send_error(c, 404, GK_NOT_FOUND, e.message, NULL, NULL);
+    gk__srv_send_error(c, 404, GK_NOT_FOUND, e.message, NULL, c->req->extra_head);
 }
 
 void gk__srv_dispatch(struct gk__srv_conn *c)
@@ -221,8 +264,23 @@ void gk__srv_dispatch(struct gk__srv_conn *c)
     const gk_server *s = sl->s;
     gk_str path = h->path;
 
+    r->magic = GK__SRV_REQUEST_MAGIC;
+    gk__srv_metrics_track(r);
+    if (gk__srv_cors(c))
+        return; /* a preflight, answered */
+    bool get = h->method == GK__HTTP_GET || h->method == GK__HTTP_HEAD;
+
     if (str_is(path, "/healthz")) {
         healthz(c);
+        return;
+    }
+    /* A flow may be named "metrics": GET is ours, POST goes to the flow. */
+    if (s->serve_metrics && str_is(path, "/metrics") && (get || s->prefix_len > 0)) {
+        gk__srv_metrics(c);
+        return;
+    }
+    if (s->serve_openapi && str_is(path, "/openapi.json") && (get || s->prefix_len > 0)) {
+        gk__srv_openapi(c);
         return;
     }
 
@@ -237,16 +295,19 @@ void gk__srv_dispatch(struct gk__srv_conn *c)
         not_found(c, path);
         return;
     }
-    r->action = gk__srv_find_flow(s, name.ptr, name.len);
-    if (!r->action) {
+    ptrdiff_t fi = flow_index(s, name.ptr, name.len);
+    if (fi < 0) {
         not_found(c, path);
         return;
     }
+    r->action = s->flows[fi].action;
+    gk__srv_metrics_flow(r, (size_t)fi);
     if (h->method != GK__HTTP_POST) {
         gk_error e = {0};
         gk_error_set(&e, GK_INVALID_ARGUMENT, "", "method %s is not allowed; flows take POST",
                      h->method_name);
-        gk__srv_send_error(c, 405, GK_INVALID_ARGUMENT, e.message, NULL, "Allow: POST\r\n");
+        gk__srv_send_error(c, 405, GK_INVALID_ARGUMENT, e.message, NULL,
+                           with_extra(r, "Allow: POST\r\n"));
         return;
     }
     enum body_type bt = body_type(h->content_type);
@@ -257,7 +318,8 @@ void gk__srv_dispatch(struct gk__srv_conn *c)
     int qs = query_stream(h->query);
     if (qs < 0) {
         gk__srv_send_error(c, 400, GK_INVALID_ARGUMENT,
-                           "query parameter \"stream\" must be true or false", NULL, NULL);
+                           "query parameter \"stream\" must be true or false", NULL,
+                           r->extra_head);
         return;
     }
     r->stream = qs == 1 || accepts_event_stream(h->accept);
@@ -277,15 +339,15 @@ void gk__srv_dispatch(struct gk__srv_conn *c)
             gk_error m = {0};
             gk_error_set(&m, st, "", "invalid JSON body: %s", e.message);
             if (st == GK_RESOURCE_EXHAUSTED)
-                gk__srv_send_error(c, 413, GK_RESOURCE_EXHAUSTED, m.message, NULL, NULL);
+                gk__srv_send_error(c, 413, GK_RESOURCE_EXHAUSTED, m.message, NULL, r->extra_head);
             else
-                gk__srv_send_error(c, 400, GK_INVALID_ARGUMENT, m.message, NULL, NULL);
+                gk__srv_send_error(c, 400, GK_INVALID_ARGUMENT, m.message, NULL, r->extra_head);
             return;
         }
         if (doc->type != GK_JSON_OBJECT) {
             gk__srv_send_error(c, 400, GK_INVALID_ARGUMENT,
                                "request body must be a JSON object: {\"data\": <input>}", NULL,
-                               NULL);
+                               r->extra_head);
             return;
         }
         input = gk_json_get(doc, "data");
@@ -307,7 +369,7 @@ void gk__srv_dispatch(struct gk__srv_conn *c)
     r->fiber_running = true;
     c->refs++;
     sl->requests_running++;
-    if (gk__spawn(r->ctx, gk__srv_run_flow, gk__srv_fiber_done, r) != GK_OK) {
+    if (gk__spawn(r->ctx, run_request, gk__srv_fiber_done, r) != GK_OK) {
         r->fiber_running = false;
         c->refs--;
         sl->requests_running--;

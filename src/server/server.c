@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "core/core.h"
+#include "server/reflection.h"
 #include "server/server_internal.h"
 
 #include "base/banned.h"
@@ -189,6 +190,7 @@ static void server_free(gk_server *s)
         free(sl->free_bufs);
         free(sl->free_gkbufs);
     }
+    gk__srv_ops_free(s);
     if (s->sem_ready)
         uv_sem_destroy(&s->started_sem);
     free(s->loops);
@@ -264,6 +266,11 @@ static gk_server *server_new(gk_genkit *g, const gk_server_opts *opts, bool sign
     gk__genkit_freeze(g);
     if (!build_flow_table(s)) {
         gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory");
+        server_free(s);
+        return NULL;
+    }
+    /* CORS, auth rules, /openapi.json and metrics (metrics.c). */
+    if (gk__srv_ops_init(s, &o, err) != GK_OK) {
         server_free(s);
         return NULL;
     }
@@ -367,8 +374,10 @@ gk_status gk_serve(gk_genkit *g, const gk_server_opts *opts, gk_error *err)
     gk_server *s = server_new(g, opts, true, err);
     if (!s)
         return err ? err->status : GK_UNAVAILABLE;
+    gk__reflection_auto_start(g); /* GENKIT_ENV=dev only */
     gk_error run_err = {0};
     gk_status st = gk_runtime_run(s->rt, on_loop_start, s, &run_err);
+    gk__reflection_auto_stop();
     if (st == GK_OK && atomic_load(&s->start_failed))
         st = gk_error_set(&run_err, GK_INTERNAL, "", "a server loop failed to start (see log)");
     if (st != GK_OK && err)
@@ -409,6 +418,7 @@ gk_server *gk_server_start(gk_genkit *g, const gk_server_opts *opts, gk_error *e
         server_free(s);
         return NULL;
     }
+    gk__reflection_auto_start(g); /* GENKIT_ENV=dev only */
     return s;
 }
 
@@ -426,6 +436,7 @@ void gk_server_stop(gk_server *s)
 {
     if (!s)
         return;
+    gk__reflection_auto_stop();
     atomic_store(&s->stopping, true);
     gk_runtime_stop(s->rt);
     if (s->threaded)

@@ -33,6 +33,26 @@ struct gk__srv_flow {
 };
 
 struct gk__srv_loop;
+struct gk__srv_loop_stats; /* metrics.c */
+
+/* A resolved auth rule for one flow (auth.c). api_key is the key's bytes (from the environment at
+ * start; never logged), or NULL. */
+struct gk__srv_auth {
+    char *api_key;
+    size_t api_key_len;
+    gk_context_provider provider;
+    void *provider_arg;
+};
+
+/* CORS settings (cors.c): origins is NULL-terminated, or NULL when CORS is off; the strings are
+ * copies owned by the server. */
+struct gk__srv_cors {
+    char **origins;
+    bool any_origin;
+    char *methods;
+    char *headers;
+    int max_age;
+};
 
 /*
  * The server. Invariants: every option is resolved (no zero defaults left); loops has nloops
@@ -77,6 +97,19 @@ struct gk_server {
     bool threaded;
     gk_status run_status;
     gk_error run_err;
+
+    /* ---- operations (openapi.c, metrics.c, cors.c, auth.c), set up by gk__srv_ops_init
+     * after the flow table, released by gk__srv_ops_free ---- */
+    struct gk__srv_auth **flow_auth; /* nflows entries, parallel to flows; NULL: open flow */
+    struct gk__srv_auth *auth_rules; /* owned storage the entries point into */
+    size_t nauth_rules;
+    struct gk__srv_cors cors;
+    bool serve_metrics;
+    bool serve_openapi;
+    char *openapi;       /* the generated /openapi.json (the registry is frozen), or NULL */
+    size_t openapi_len;
+    struct gk__srv_loop_stats **stats; /* one per loop, written only by that loop */
+    double start_time;                 /* process start (Unix seconds) for process metrics */
 };
 
 /* Pooled write: bytes that did not fit in the socket at once, copied, then written by libuv. */
@@ -157,7 +190,17 @@ struct gk__srv_request {
     bool close_after;   /* Connection: close was (or will be) sent */
     bool fiber_running; /* a flow fiber owns the request */
     bool responded;     /* the whole response was handed to conn_write */
+    /* ---- operations ---- */
+    uint64_t magic;         /* GK__SRV_REQUEST_MAGIC: lets gk_ctx_auth recognize the slot */
+    ptrdiff_t flow_index;   /* index into s->flows, or -1 for other routes */
+    const gk_json *auth;    /* the context provider's result (gk_ctx_auth), or NULL */
+    const char *extra_head; /* header lines (each CRLF-ended) for every response of this request
+                             * (CORS), or NULL; gk__srv_send and the SSE head append them */
+    bool outcome_set;       /* outcome is the flow's own status (else derived from status) */
+    gk_status outcome;
 };
+
+#define GK__SRV_REQUEST_MAGIC 0x67656e6b69747271ull /* "genkitrq" */
 
 /*
  * One client connection. Invariants: refs counts the open handle plus a running flow fiber; the
@@ -280,5 +323,72 @@ void gk__srv_run_flow(gk_ctx *ctx, void *arg);
 
 /* The flow registered as name[0..len), or NULL. */
 gk_action *gk__srv_find_flow(const gk_server *s, const char *name, size_t len);
+
+/* ---- ops: openapi.c, metrics.c, cors.c, auth.c ---- */
+
+/*
+ * Set up the operations features from o once the flow table exists: copy CORS settings, resolve
+ * auth rules (reading API keys from the environment), generate /openapi.json, allocate per-loop
+ * metrics. Context: server_new. Returns: GK_OK; GK_FAILED_PRECONDITION for an API-key variable
+ * that is unset; GK_INVALID_ARGUMENT for a rule naming no flow; GK_RESOURCE_EXHAUSTED.
+ */
+gk_status gk__srv_ops_init(gk_server *s, const gk_server_opts *o, gk_error *err);
+
+/* Release what gk__srv_ops_init made. Safe on a partly set up or zeroed server. */
+void gk__srv_ops_free(gk_server *s);
+
+/* The parts of gk__srv_ops_init (metrics.c) done by each file, and their releases. */
+gk_status gk__srv_cors_init(gk_server *s, const gk_server_opts *o, gk_error *err);
+void gk__srv_cors_free(gk_server *s);
+gk_status gk__srv_auth_init(gk_server *s, const gk_server_opts *o, gk_error *err);
+void gk__srv_auth_free(gk_server *s);
+gk_status gk__srv_openapi_init(gk_server *s, gk_error *err);
+
+/*
+ * Write the OpenAPI 3.1 document for flows[0..n) served under prefix ("" or "/api") into b.
+ * secured[i] says whether flow i has an auth rule (may be NULL). Context: any.
+ */
+void gk__openapi_write(gk_buf *b, const char *title, const char *version, const char *prefix,
+                       const struct gk__srv_flow *flows, size_t n, const bool *secured);
+
+/* Answer GET /openapi.json (cached document). */
+void gk__srv_openapi(struct gk__srv_conn *c);
+
+/* Answer GET /metrics (Prometheus text format 0.0.4). */
+void gk__srv_metrics(struct gk__srv_conn *c);
+
+/* Count request r from dispatch to its end: registers an arena cleanup that records its HTTP
+ * status and, for a flow, its outcome and latency. Context: r's loop, at dispatch. */
+void gk__srv_metrics_track(struct gk__srv_request *r);
+
+/* r is a request for flow index i (sets r->flow_index and counts it in flight). */
+void gk__srv_metrics_flow(struct gk__srv_request *r, size_t i);
+
+/* The Genkit status a finished request is counted under (r->outcome, else from r->status). */
+gk_status gk__srv_outcome(const struct gk__srv_request *r);
+
+/* Write every metric of s (flows, HTTP, runtime, process, and the gk__metrics registry) in the
+ * Prometheus text format into b. Context: any of s's loops. */
+void gk__srv_metrics_write(gk_server *s, gk_buf *b);
+
+/*
+ * CORS for c's request: if the request has an allowed Origin, set r->extra_head to the
+ * Access-Control-Allow-Origin and Vary lines. Returns: true if the request was a preflight
+ * (OPTIONS with Access-Control-Request-Method) and has been answered.
+ */
+bool gk__srv_cors(struct gk__srv_conn *c);
+
+/* The auth rule of flow i, or NULL. */
+const struct gk__srv_auth *gk__srv_flow_auth(const gk_server *s, size_t i);
+
+/*
+ * Run the flow's auth rule in the request's fiber. Returns: GK_OK (r->auth set) or the refusal's
+ * status with err set (the caller answers with it).
+ */
+gk_status gk__srv_authorize(struct gk__srv_request *r, const struct gk__srv_auth *a, gk_error *err);
+
+/* True if the n bytes at x equal the m bytes at y, in time that depends only on m (constant-time
+ * compare for secrets: y is the secret). */
+bool gk__secret_equal(const char *x, size_t n, const char *y, size_t m);
 
 #endif

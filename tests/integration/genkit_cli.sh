@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The official Genkit CLI (npm genkit-cli, pinned) against the recipe example in dev mode:
+#   genkit start --noui -- examples/recipe    (telemetry server + our reflection API + runtime file)
+#   genkit flow:run recipe ...                (POST /api/runAction through the CLI)
+#   genkit flow:run recipeSteps ... --stream  (streamed JSON lines)
+#   genkit flow:run menu ...                  (gk_run steps in parallel branches)
+# then reads the traces back from the CLI's telemetry server (span names, paths, parents) and
+# checks that SIGTERM removes the runtime file.
+# Needs the npm registry once (the CLI is cached under build/genkit-cli). SKIP (exit 0) happens
+# only when `npm view genkit-cli version` fails, i.e. the registry cannot be reached; every other
+# failure fails the test. Takes ~10 s with the CLI cached.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+build=${GK_BUILD:-build-asan}
+case $build in /*) ;; *) build=$root/$build ;; esac
+bin=$build/examples/recipe
+cli_version=1.43.0
+cli_dir=$root/build/genkit-cli
+genkit=$cli_dir/node_modules/.bin/genkit
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -x "$bin" ] || fail "no recipe binary at $bin (build the examples first)"
+command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm are required"
+
+# Concurrent runs (several build trees) share the cache: install under a lock.
+mkdir -p "$root/build"
+exec 9>"$root/build/genkit-cli.lock"
+flock -w 300 9 || fail "timed out waiting for another run's genkit-cli install"
+if [ ! -x "$genkit" ] || [ "$("$genkit" --version 2>/dev/null | tail -1)" != "$cli_version" ]; then
+    if ! timeout 60 npm view "genkit-cli@$cli_version" version >/dev/null 2>&1; then
+        echo "SKIP: the npm registry is unreachable (npm view genkit-cli failed); cannot install genkit-cli $cli_version"
+        exit 0
+    fi
+    mkdir -p "$cli_dir"
+    (cd "$cli_dir" && [ -f package.json ] || echo '{"private":true}' >package.json)
+    (cd "$cli_dir" && timeout 240 npm install --no-audit --no-fund --loglevel=error \
+        "genkit-cli@$cli_version") >/dev/null || fail "npm install genkit-cli@$cli_version failed"
+fi
+[ -x "$genkit" ] || fail "genkit-cli did not install at $genkit"
+flock -u 9
+
+work=$(mktemp -d /tmp/gk_cli_XXXXXX)
+start_pid=
+rt_pid=
+cleanup() {
+    [ -n "$rt_pid" ] && kill -TERM "$rt_pid" 2>/dev/null || true
+    [ -n "$start_pid" ] && kill -TERM "$start_pid" 2>/dev/null || true
+    sleep 0.3
+    [ -n "$rt_pid" ] && kill -KILL "$rt_pid" 2>/dev/null || true
+    [ -n "$start_pid" ] && kill -KILL "$start_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+export HOME=$work/home # the CLI's config (analytics answer) stays in the sandbox
+mkdir -p "$HOME"
+g() { timeout 60 "$genkit" "$@" --non-interactive; }
+http_get() { # url: the body on stdout; fails on a non-2xx answer (node's fetch: no curl needed)
+    node -e 'fetch(process.argv[1]).then(r => r.ok ? r.text() : process.exit(1))
+        .then(t => process.stdout.write(t)).catch(() => process.exit(1))' "$1"
+}
+
+g config set analyticsOptOut true >/dev/null
+
+# A free flow-server port: the example serves flows on $PORT as well.
+port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+PORT=$port GK_QUIET=1 "$genkit" start --non-interactive --noui -- "$bin" >start.log 2>&1 &
+start_pid=$!
+
+for _ in $(seq 1 100); do
+    ls .genkit/runtimes/*.json >/dev/null 2>&1 && grep -q 'Telemetry API running' start.log && break
+    kill -0 "$start_pid" 2>/dev/null || { cat start.log; fail "genkit start exited"; }
+    sleep 0.2
+done
+file=$(ls .genkit/runtimes/*.json 2>/dev/null | head -1)
+[ -n "$file" ] || { cat start.log; fail "no runtime file in $work/.genkit/runtimes"; }
+rt_pid=$(node -e 'console.log(require(process.argv[1]).pid)' "$work/$file")
+telemetry=$(grep -o 'Telemetry API running on http://[0-9.:]*' start.log | head -1 | sed 's/.* on //')
+echo "runtime file: $(cat "$file" | tr -d '\n ')"
+echo "telemetry server: $telemetry"
+
+# 1. flow:run recipe
+out=$(g flow:run recipe '{"ingredient":"tomato"}' 2>&1) || { echo "$out"; fail "flow:run recipe"; }
+echo "$out" | grep -q '"title": "Grilled Tomato Salad"' || { echo "$out"; fail "recipe result"; }
+recipe_trace=$(echo "$out" | sed -n 's/^Trace ID: \([0-9a-f]\{32\}\)$/\1/p')
+[ -n "$recipe_trace" ] || { echo "$out"; fail "flow:run printed no trace id"; }
+echo "flow:run recipe: $(echo "$out" | grep '"title"' | sed 's/^ *//') trace $recipe_trace"
+
+# 2. flow:run recipeSteps --stream: the chunks, then the result
+out=$(g flow:run recipeSteps '{"ingredient":"leek","dietaryRestrictions":"vegan"}' --stream 2>&1) ||
+    { echo "$out"; fail "flow:run recipeSteps --stream"; }
+for want in '"index": 1' '"text": "Wash and cut the leek into even pieces."' '"index": 5' \
+    '"text": "Warm the olive oil in a wide pan over medium heat."' '"title": "Roasted Leek with Herbs"'; do
+    echo "$out" | grep -qF "$want" || { echo "$out"; fail "stream output lacks $want"; }
+done
+echo "flow:run recipeSteps --stream: 5 chunks and the result"
+
+# 3. flow:run menu: parallel gk_run steps become child spans
+out=$(g flow:run menu '{"ingredients":["pea","salmon"],"kitchenDelayMs":5}' 2>&1) ||
+    { echo "$out"; fail "flow:run menu"; }
+menu_trace=$(echo "$out" | sed -n 's/^Trace ID: \([0-9a-f]\{32\}\)$/\1/p')
+[ -n "$menu_trace" ] || { echo "$out"; fail "menu: no trace id"; }
+
+# 4. the traces reached the telemetry server with Genkit's attributes
+check_trace() { # trace-id expected-lines
+    local json="" got
+    for _ in $(seq 1 50); do # the exporter posts off the request path: give it a moment
+        json=$(http_get "$telemetry/api/traces/$1" || true)
+        got=$(echo "$json" | node -e '
+            let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+                let t; try { t = JSON.parse(s); } catch (e) { process.exit(0); }
+                const spans = Object.values(t.spans || {});
+                const byId = Object.fromEntries(spans.map(x => [x.spanId, x]));
+                const lines = spans.map(x => [x.displayName, x.attributes["genkit:path"],
+                    x.attributes["genkit:state"], x.parentSpanId ? byId[x.parentSpanId].displayName : "-",
+                    x.attributes["genkit:isRoot"] ? "root" : "", x.endTime > 0 ? "ended" : "running"].join(" "));
+                console.log(lines.sort().join("\n"));
+            });')
+        [ "$got" = "$2" ] && { echo "$got" | sed 's/^/  span: /'; return 0; }
+        sleep 0.2
+    done
+    echo "got:"; echo "$got"; echo "want:"; echo "$2"; fail "trace $1 on the telemetry server"
+}
+check_trace "$recipe_trace" "recipe /{recipe,t:flow} success - root ended"
+check_trace "$menu_trace" "course-1 /{menu,t:flow}/{course-1,t:flowStep} success menu  ended
+course-2 /{menu,t:flow}/{course-2,t:flowStep} success menu  ended
+menu /{menu,t:flow} success - root ended"
+list=$(http_get "$telemetry/api/traces?limit=10")
+for name in recipe recipeSteps menu; do
+    echo "$list" | grep -q "\"displayName\":\"$name\"" || fail "trace list lacks $name"
+done
+echo "telemetry: traces recipe, recipeSteps, menu listed"
+
+# 5. SIGTERM: the runtime drains and removes its runtime file
+kill -TERM "$rt_pid"
+for _ in $(seq 1 50); do kill -0 "$rt_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$rt_pid" 2>/dev/null && fail "runtime did not exit on SIGTERM"
+[ -e "$file" ] && fail "runtime file $file left behind"
+rt_pid=
+echo "PASS genkit-cli $cli_version: flow:run, --stream, traces, runtime file lifecycle"
