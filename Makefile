@@ -10,7 +10,12 @@ PREFIX     ?= /usr/local
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libhttp-parser-dev \
                libjansson-dev libfyaml-dev curl
 
-.PHONY: all deps build run test install bench clean fuzz tsan
+# `make static`: the static archives the fully static recipe binary links (curl's dependencies).
+STATIC_BUILD    ?= build-static
+STATIC_PACKAGES  = libnghttp2-dev libpsl-dev libzstd-dev libunistring-dev libssh2-1-dev \
+                   libbrotli-dev zlib1g-dev libssl-dev libidn2-dev
+
+.PHONY: all deps build run test install bench clean fuzz tsan static
 
 all: build
 
@@ -57,5 +62,14 @@ tsan: deps
 	cmake --build build-tsan -j $(JOBS) --target gk_tests
 	TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/gk_tests
 
+# A fully static recipe binary (glibc, curl, OpenSSL, nghttp2, libuv, libfyaml) for FROM scratch
+# images: $(STATIC_BUILD)/recipe-static, stripped. See deploy/Dockerfile.
+static: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(STATIC_PACKAGES)"
+	cmake -S . -B $(STATIC_BUILD) -DCMAKE_BUILD_TYPE=Release -DGK_TESTS=OFF -DGK_STATIC=ON >/dev/null
+	cmake --build $(STATIC_BUILD) -j $(JOBS) --target recipe
+	strip -o $(STATIC_BUILD)/recipe-static $(STATIC_BUILD)/examples/recipe
+	@ls -l $(STATIC_BUILD)/recipe-static
+
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(STATIC_BUILD)

@@ -46,10 +46,11 @@ for src in tests/compile_fail/*.c; do
 done
 
 # 3. Every public header compiles alone, as C17 -pedantic.
-for h in include/genkit/*.h; do
-    if echo "#include <genkit/$(basename "$h")>" | gcc -std=c17 -pedantic -Wall -Wextra -Werror -Iinclude -x c -fsyntax-only - 2>/dev/null; then
-        count "header/$(basename "$h")" 0
-    else count "header/$(basename "$h")" 1; fi
+for h in include/genkit/*.h include/genkit/plugins/*.h; do
+    rel=${h#include/}
+    if echo "#include <$rel>" | gcc -std=c17 -pedantic -Wall -Wextra -Werror -Iinclude -x c -fsyntax-only - 2>/dev/null; then
+        count "header/$rel" 0
+    else count "header/$rel" 1; fi
 done
 
 # 4. Fuzz corpora replayed through each target (fuzz/standalone.c).

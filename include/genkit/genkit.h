@@ -16,6 +16,7 @@
 #include <genkit/ai.h>
 #include <genkit/plugin.h>
 #include <genkit/middleware.h>
+#include <genkit/embed.h>
 #include <genkit/http.h>
 #include <genkit/server.h>
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* plugins/local/local.c - the embedded default models "local/default" and "local/echo":
- * deterministic, offline answers (schema-valid JSON for structured output), streaming in chunks,
- * and a per-model queue of scripted replies for tests. Uses only the public API.
+ * deterministic, offline answers (schema-valid JSON for structured output), tool requests for the
+ * tools a prompt names (then a summary of their results), streaming in chunks, and a per-model
+ * queue of scripted replies for tests. Uses only the public API.
  * It does not pretend to understand prompts: its answers are built from the prompt and the
  * schema's field names, so demos read sensibly and tests can assert exact values. */
 #include <math.h>
@@ -119,7 +120,13 @@ static const char *last_user_text(gk_arena *a, const gk_generate_request *req)
     return "";
 }
 
-/* The prompt's first words (at most TOPIC_MAX bytes, whitespace folded to single spaces). */
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The prompt's first words: its first sentence or line, at most TOPIC_MAX bytes, whitespace folded
+ * to single spaces. A sentence ends at '.', '!' or '?' followed by whitespace or the end. */
 static const char *topic_of(gk_arena *a, const char *prompt)
 {
     char buf[TOPIC_MAX + 1];
@@ -128,7 +135,11 @@ static const char *topic_of(gk_arena *a, const char *prompt)
     bool cut = false;
     for (const char *p = prompt; *p; p++) {
         char c = *p;
-        bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+        bool space = is_space(c);
+        if (n > 0 && (c == '\n' || c == '\r'))
+            break;
+        if (n > 0 && (c == '.' || c == '!' || c == '?') && (!p[1] || is_space(p[1])))
+            break;
         if (space && (n == 0 || buf[n - 1] == ' '))
             continue;
         if (n == TOPIC_MAX) {
@@ -160,18 +171,17 @@ static const char *topic_of(gk_arena *a, const char *prompt)
     return gk_arena_strndup(a, buf, n);
 }
 
-/* "prepTime" / "prep_time" -> "Prep time". */
-static const char *humanize(gk_arena *a, const char *name)
+/* "prepTime" / "prep_time" -> "Prep time", written into out (room for 2 * strlen(name) bytes,
+ * at least 6); returns the length written. NULL or "" gives "Answer". */
+static size_t humanize(char *out, const char *name)
 {
-    if (!name || !*name)
-        return "Answer";
-    size_t len = strlen(name);
-    char *out = gk_arena_alloc(a, len * 2 + 1);
-    if (!out)
-        return NULL;
+    if (!name || !*name) {
+        memcpy(out, "Answer", 6);
+        return 6;
+    }
     size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
+    for (const char *p = name; *p; p++) {
+        char c = *p;
         if (c == '_' || c == '-') {
             if (n > 0 && out[n - 1] != ' ')
                 out[n++] = ' ';
@@ -184,9 +194,42 @@ static const char *humanize(gk_arena *a, const char *name)
         }
         out[n++] = c;
     }
-    out[n] = '\0';
-    if (out[0] >= 'a' && out[0] <= 'z')
+    if (n > 0 && out[0] >= 'a' && out[0] <= 'z')
         out[0] = (char)(out[0] - 'a' + 'A');
+    return n;
+}
+
+/* The words of a generated string, "<Name>[ <index>][ (<topic>)]", in a with *len set; NULL if a
+ * is over its cap. Built without printf: it runs for every string of every answer. */
+static char *label(gk_arena *a, const char *name, size_t index, const char *topic, size_t *len)
+{
+    size_t name_len = name ? strlen(name) : 0;
+    size_t topic_len = strlen(topic);
+    size_t cap = 0;
+    if (!gk_size_mul(name_len, 2, &cap) || !gk_size_add(cap, topic_len + 6 + 24 + 4, &cap))
+        return NULL;
+    char *out = gk_arena_alloc(a, cap);
+    if (!out)
+        return NULL;
+    size_t n = humanize(out, name);
+    if (index > 0) {
+        char digits[24];
+        size_t d = 0;
+        for (; index > 0; index /= 10)
+            digits[d++] = (char)('0' + index % 10);
+        out[n++] = ' ';
+        while (d > 0)
+            out[n++] = digits[--d];
+    }
+    if (topic_len > 0) {
+        out[n++] = ' ';
+        out[n++] = '(';
+        memcpy(out + n, topic, topic_len);
+        n += topic_len;
+        out[n++] = ')';
+    }
+    out[n] = '\0';
+    *len = n;
     return out;
 }
 
@@ -212,7 +255,8 @@ static bool number_of(const gk_json *schema, const char *key, double *out)
     return true;
 }
 
-/* The schema's type name ("object", ...): the first non-null of a list, or guessed from keywords. */
+/* The schema's type name ("object", ...): the first non-null of a list, or guessed from keywords.
+ */
 static const char *type_of(const gk_json *schema)
 {
     const gk_json *t = member(schema, "type");
@@ -262,17 +306,9 @@ static gk_json *gen_string(struct gen *g, const gk_json *schema, const char *nam
         }
     }
     const char *s = fixed;
+    size_t len = fixed ? strlen(fixed) : 0;
     if (!s) {
-        const char *base = humanize(g->a, name);
-        if (!base)
-            return oom(g);
-        char num[32] = "";
-        if (index > 0)
-            snprintf(num, sizeof(num), " %zu", index);
-        if (g->topic[0])
-            s = gk_arena_sprintf(g->a, "%s%s (%s)", base, num, g->topic);
-        else
-            s = gk_arena_sprintf(g->a, "%s%s", base, num);
+        s = label(g->a, name, index, g->topic, &len);
         if (!s)
             return oom(g);
     }
@@ -281,7 +317,6 @@ static gk_json *gen_string(struct gen *g, const gk_json *schema, const char *nam
     number_of(schema, "minLength", &min_len);
     number_of(schema, "maxLength", &max_len);
     size_t have = code_points(s);
-    size_t len = strlen(s);
     if (max_len >= 0 && (double)have > max_len) {
         /* Cut after max_len code points. */
         size_t keep = 0;
@@ -300,19 +335,22 @@ static gk_json *gen_string(struct gen *g, const gk_json *schema, const char *nam
     size_t pad = 0;
     if (min_len > (double)have) {
         if (min_len > (double)MAX_ANSWER) {
-            gk_error_set(g->err, GK_INVALID_ARGUMENT, "", "schema asks for a string of %.0f characters",
-                         min_len);
+            gk_error_set(g->err, GK_INVALID_ARGUMENT, "",
+                         "schema asks for a string of %.0f characters", min_len);
             return NULL;
         }
         pad = (size_t)min_len - have;
     }
-    char *out = gk_arena_alloc(g->a, len + pad + 1);
-    if (!out)
-        return oom(g);
-    memcpy(out, s, len);
-    memset(out + len, '.', pad);
-    out[len + pad] = '\0';
-    gk_json *v = gk_json_new_string(g->a, out, len + pad);
+    if (pad > 0) {
+        char *out = gk_arena_alloc(g->a, len + pad + 1);
+        if (!out)
+            return oom(g);
+        memcpy(out, s, len);
+        memset(out + len, '.', pad);
+        out[len + pad] = '\0';
+        s = out;
+    }
+    gk_json *v = gk_json_new_string(g->a, s, len + pad);
     return v ? v : oom(g);
 }
 
@@ -351,7 +389,7 @@ static gk_json *gen_number(struct gen *g, const gk_json *schema, bool integer)
     else
         v = fmin(fmax(2, lo), hi);
     gk_json *out = integer && fabs(v) < 9007199254740992.0 ? gk_json_new_int(g->a, (int64_t)v)
-                                                         : gk_json_new_double(g->a, v);
+                                                           : gk_json_new_double(g->a, v);
     return out ? out : oom(g);
 }
 
@@ -477,8 +515,8 @@ static const char *to_json_text(gk_arena *a, const gk_json *v)
 /* What the default model says to a plain prompt, or after tools answered. */
 static const char *plain_answer(gk_arena *a, const gk_generate_request *req, const char *prompt)
 {
-    const gk_message *last = req->messages.count ? &req->messages.items[req->messages.count - 1]
-                                                 : NULL;
+    const gk_message *last =
+        req->messages.count ? &req->messages.items[req->messages.count - 1] : NULL;
     if (last && last->role == GK_ROLE_TOOL) {
         gk_buf b = GK_BUF_INIT(MAX_ANSWER);
         for (size_t i = 0; i < last->content.count; i++) {
@@ -556,6 +594,194 @@ oom:
     return NULL;
 }
 
+/* ---- tool requests ---- */
+
+/* Most quoted phrases taken from a prompt, and most tool requests in one turn. */
+#define MAX_PHRASES  16
+#define MAX_REQUESTS 64
+
+static bool is_word(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Whether text names `name` as a whole word, ignoring case ("checkStock" in "call checkstock"). */
+static bool mentions(const char *text, const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0)
+        return false;
+    for (const char *p = strcasestr(text, name); p; p = strcasestr(p + 1, name)) {
+        if ((p == text || !is_word(p[-1])) && !is_word(p[n]))
+            return true;
+    }
+    return false;
+}
+
+/* Whether a message after the last user message holds a tool response: the tools of this turn
+ * have already answered. */
+static bool tools_answered(const gk_generate_request *req)
+{
+    size_t start = 0;
+    for (size_t i = req->messages.count; i-- > 0;) {
+        if (req->messages.items[i].role == GK_ROLE_USER) {
+            start = i + 1;
+            break;
+        }
+    }
+    for (size_t i = start; i < req->messages.count; i++) {
+        const gk_message *m = &req->messages.items[i];
+        for (size_t j = 0; j < m->content.count; j++) {
+            if (m->content.items[j].has_tool_response)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The phrases between double quotes in text (non-empty, at most MAX_PHRASES), copied into a.
+ * Returns the count, or SIZE_MAX if a is over its cap. */
+static size_t quoted_phrases(gk_arena *a, const char *text, const char *out[MAX_PHRASES])
+{
+    size_t n = 0;
+    for (const char *p = strchr(text, '"'); p && n < MAX_PHRASES;) {
+        const char *end = strchr(p + 1, '"');
+        if (!end)
+            break;
+        if (end > p + 1) {
+            out[n] = gk_arena_strndup(a, p + 1, (size_t)(end - p - 1));
+            if (!out[n])
+                return SIZE_MAX;
+            n++;
+        }
+        p = strchr(end + 1, '"');
+    }
+    return n;
+}
+
+/* The name of the only property of an object schema when it is a plain string (no enum, const,
+ * format, pattern or alternatives): the slot a quoted phrase can fill. NULL otherwise. */
+static const char *string_slot(const gk_json *schema)
+{
+    const gk_json *props = member(schema, "properties");
+    if (strcmp(type_of(schema), "object") != 0 || !props || props->type != GK_JSON_OBJECT ||
+        props->count != 1)
+        return NULL;
+    const gk_json *p = &props->items[0];
+    static const char *const special[] = {"enum",  "const", "format", "pattern",
+                                          "anyOf", "oneOf", "allOf"};
+    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+        if (member(p, special[i]))
+            return NULL;
+    }
+    return strcmp(type_of(p), "string") == 0 ? p->key : NULL;
+}
+
+/* Whether phrase fits the length bounds of the string schema. */
+static bool fits(const gk_json *schema, const char *phrase)
+{
+    double min_len = 0;
+    double max_len = -1;
+    number_of(schema, "minLength", &min_len);
+    number_of(schema, "maxLength", &max_len);
+    double len = (double)code_points(phrase);
+    return len >= min_len && (max_len < 0 || len <= max_len);
+}
+
+struct tool_turn {
+    gk_part *parts;
+    size_t count;
+};
+
+static gk_status add_request(gk_arena *a, struct tool_turn *t, const char *name,
+                             const gk_json *input, gk_error *err)
+{
+    if (t->count == MAX_REQUESTS)
+        return GK_OK; /* enough for one turn: the rest would only repeat the pattern */
+    const char *ref = gk_arena_sprintf(a, "%s-%zu", name, t->count + 1);
+    if (!ref)
+        return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "request memory limit reached");
+    t->parts[t->count++] = gk_part_tool_request(name, ref, input);
+    return GK_OK;
+}
+
+/* The requests for one offered tool: one per quoted phrase when the tool takes one string, else
+ * one with an input generated from its input schema. */
+static gk_status request_tool(gk_arena *a, struct tool_turn *t, const gk_tool_definition *tool,
+                              const char *const *phrases, size_t nphrases, const char *prompt,
+                              gk_error *err)
+{
+    const char *slot = string_slot(tool->input_schema);
+    bool filled = false;
+    for (size_t i = 0; slot && i < nphrases; i++) {
+        const gk_json *props = member(tool->input_schema, "properties");
+        if (!fits(&props->items[0], phrases[i]))
+            continue;
+        gk_json *input = gk_json_new_object(a);
+        gk_json *v = gk_json_new_string(a, phrases[i], strlen(phrases[i]));
+        if (!input || !v || !gk_json_object_set(a, input, slot, v))
+            return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "request memory limit reached");
+        gk_status st = add_request(a, t, tool->name, input, err);
+        if (st != GK_OK)
+            return st;
+        filled = true;
+    }
+    if (filled)
+        return GK_OK;
+    const gk_json *input = NULL;
+    if (tool->input_schema) {
+        const char *topic = topic_of(a, prompt);
+        if (!topic)
+            return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "request memory limit reached");
+        struct gen g = {.a = a, .topic = topic, .err = err};
+        input = gen_value(&g, tool->input_schema, NULL, 0, 0);
+        if (!input)
+            return err && err->status != GK_OK ? err->status : GK_RESOURCE_EXHAUSTED;
+    }
+    return add_request(a, t, tool->name, input, err);
+}
+
+/*
+ * The tool requests local/default makes for req, if any: when tools are offered (and tool choice
+ * is not "none") and none has answered since the last user message, it calls each offered tool
+ * the prompt names (as a whole word, ignoring case), or every offered tool when tool choice is
+ * "required" and the prompt names none. A tool whose input is an object with one plain string
+ * property is called once per "quoted phrase" of the prompt (the way a model calls a lookup for
+ * each item it was given); any other tool once, with an input generated from its schema.
+ * Returns: GK_OK with t->count 0 when the model should answer instead.
+ */
+static gk_status plan_tool_turn(gk_arena *a, const gk_generate_request *req, struct tool_turn *t,
+                                gk_error *err)
+{
+    t->count = 0;
+    if (req->tools.count == 0 ||
+        (req->has_tool_choice && req->tool_choice == GK_TOOL_CHOICE_NONE) || tools_answered(req))
+        return GK_OK;
+    const char *prompt = last_user_text(a, req);
+    if (!prompt)
+        return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "request memory limit reached");
+    bool any_named = false;
+    for (size_t i = 0; i < req->tools.count; i++)
+        any_named |= mentions(prompt, req->tools.items[i].name);
+    bool required = req->has_tool_choice && req->tool_choice == GK_TOOL_CHOICE_REQUIRED;
+    if (!any_named && !required)
+        return GK_OK;
+    const char *phrases[MAX_PHRASES];
+    size_t nphrases = quoted_phrases(a, prompt, phrases);
+    t->parts = GK_NEW(a, gk_part, MAX_REQUESTS);
+    if (nphrases == SIZE_MAX || !t->parts)
+        return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "request memory limit reached");
+    for (size_t i = 0; i < req->tools.count; i++) {
+        const gk_tool_definition *tool = &req->tools.items[i];
+        if (any_named && !mentions(prompt, tool->name))
+            continue;
+        gk_status st = request_tool(a, t, tool, phrases, nphrases, prompt, err);
+        if (st != GK_OK)
+            return st;
+    }
+    return GK_OK;
+}
+
 /* Send text as about four chunks, split after spaces (never inside a UTF-8 sequence). */
 static gk_status stream_text(gk_arena *a, gk_model_stream *stream, const char *text, gk_error *err)
 {
@@ -605,11 +831,11 @@ static gk_status play_script(struct scripted *s, gk_ctx *ctx, gk_model_stream *s
                 return st;
         }
     } else if (stream && resp->has_message) {
-        gk_generate_response_chunk chunk = {.role = resp->message.role,
-                                            .has_role = true,
-                                            .has_index = true,
-                                            .content = {resp->message.content.items,
-                                                        resp->message.content.count}};
+        gk_generate_response_chunk chunk = {
+            .role = resp->message.role,
+            .has_role = true,
+            .has_index = true,
+            .content = {resp->message.content.items, resp->message.content.count}};
         st = gk_model_stream_send(stream, &chunk, err);
         if (st != GK_OK)
             return st;
@@ -619,6 +845,28 @@ static gk_status play_script(struct scripted *s, gk_ctx *ctx, gk_model_stream *s
         return gk_error_set(err, s->status, "", "%s",
                             s->error_message ? s->error_message : "scripted failure");
     }
+    return GK_OK;
+}
+
+/* Answer with the turn's tool requests (streamed as one chunk). */
+static gk_status answer_with_tools(gk_model_stream *stream, const struct tool_turn *turn,
+                                   gk_generate_response *resp, gk_error *err)
+{
+    if (stream) {
+        gk_generate_response_chunk chunk = {.role = GK_ROLE_MODEL,
+                                            .has_role = true,
+                                            .index = 0,
+                                            .has_index = true,
+                                            .content = {turn->parts, turn->count}};
+        gk_status st = gk_model_stream_send(stream, &chunk, err);
+        if (st != GK_OK)
+            return st;
+    }
+    resp->has_message = true;
+    resp->message.role = GK_ROLE_MODEL;
+    resp->message.content.items = turn->parts;
+    resp->message.content.count = turn->count;
+    resp->finish_reason = GK_FINISH_STOP;
     return GK_OK;
 }
 
@@ -633,6 +881,14 @@ static gk_status local_generate(void *self, gk_ctx *ctx, const gk_generate_reque
         return st;
     }
     gk_arena *a = gk_ctx_arena(ctx);
+    if (lm->kind == LOCAL_DEFAULT) {
+        struct tool_turn turn = {0};
+        gk_status st = plan_tool_turn(a, req, &turn, err);
+        if (st != GK_OK)
+            return st;
+        if (turn.count > 0)
+            return answer_with_tools(stream, &turn, resp, err);
+    }
     const char *text = answer(lm, a, req, err);
     if (!text)
         return err && err->status != GK_OK ? err->status : GK_RESOURCE_EXHAUSTED;
@@ -822,15 +1078,14 @@ static gk_status local_init(gk_plugin_host *host, const gk_json *config, gk_erro
 {
     (void)config;
     gk_status st = define_local(host, "local/default", LOCAL_DEFAULT, "Local default model",
-                                "Deterministic offline model: schema-valid JSON, canned text",
-                                err);
+                                "Deterministic offline model: schema-valid JSON, canned text", err);
     if (st == GK_OK)
         st = define_local(host, "local/echo", LOCAL_ECHO, "Local echo model",
                           "Answers the last user message's text", err);
     if (st == GK_OK)
         gk_log(GK_SEVERITY_INFO,
                "local models ready: \"local/default\" answers offline with canned, schema-valid "
-               "output; add a provider plugin (e.g. openai) and set default_model for real answers");
+               "output; for real answers load a provider plugin and set default_model or GK_MODEL");
     return st;
 }
 

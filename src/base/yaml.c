@@ -27,16 +27,30 @@ void gk__yaml_free(gk__yaml *doc)
     free(doc);
 }
 
-/* The 1-based start of node fyn, from its scalar token (collections have none: 0). */
+/* The 1-based start of node fyn: a scalar's token, else (collections carry no token) the mark
+ * of its first key or item. False if nothing inside has one (an empty collection). */
 static bool node_mark(struct fy_node *fyn, int *line, int *col)
 {
-    struct fy_token *t = fyn ? fy_node_get_scalar_token(fyn) : NULL;
-    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-    if (!m)
-        return false;
-    *line = m->line + 1;
-    *col = m->column + 1;
-    return true;
+    for (int depth = 0; fyn && depth < 70; depth++) {
+        void *it = NULL;
+        if (fy_node_is_mapping(fyn)) {
+            struct fy_node_pair *p = fy_node_mapping_iterate(fyn, &it);
+            fyn = p ? fy_node_pair_key(p) : NULL;
+            continue;
+        }
+        if (fy_node_is_sequence(fyn)) {
+            fyn = fy_node_sequence_iterate(fyn, &it);
+            continue;
+        }
+        struct fy_token *t = fy_node_get_scalar_token(fyn);
+        const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+        if (!m)
+            return false;
+        *line = m->line + 1;
+        *col = m->column + 1;
+        return true;
+    }
+    return false;
 }
 
 /* Walk the tree: refuse aliases and keys that are not scalars. depth bounds the recursion. */
@@ -84,6 +98,25 @@ static gk_status check_node(struct fy_node *fyn, const char *name, int depth, in
     return GK_OK;
 }
 
+/* Only blank lines, comments and document markers: libfyaml builds no document from that. */
+static bool no_content(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        while (i < n && p[i] != '\n')
+            i++;
+        size_t j = start;
+        while (j < i && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r'))
+            j++;
+        bool marker = i - j >= 3 && (memcmp(p + j, "---", 3) == 0 || memcmp(p + j, "...", 3) == 0);
+        if (j < i && p[j] != '#' && !marker)
+            return false;
+        i++;
+    }
+    return true;
+}
+
 gk_status gk__yaml_parse(gk_arena *a, const char *name, const char *text, size_t len,
                          gk__yaml **doc_out, gk_json **json_out, gk_error *err)
 {
@@ -99,6 +132,11 @@ gk_status gk__yaml_parse(gk_arena *a, const char *name, const char *text, size_t
     gk__yaml *doc = calloc(1, sizeof(*doc));
     if (!doc)
         return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory");
+    if (no_content(text, len)) { /* an empty file is an empty mapping */
+        *json_out = gk_json_new_object(a);
+        *doc_out = doc;
+        return *json_out ? GK_OK : gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory");
+    }
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
@@ -173,7 +211,7 @@ static bool next_segment(const char **p, char *seg, size_t cap)
     return true;
 }
 
-bool gk__yaml_locate(gk__yaml *doc, const char *ptr, int *line, int *col)
+bool gk__yaml_locate(gk__yaml *doc, const char *ptr, bool key, int *line, int *col)
 {
     *line = 1;
     *col = 1;
@@ -202,8 +240,8 @@ bool gk__yaml_locate(gk__yaml *doc, const char *ptr, int *line, int *col)
             if (*seg && !*end && idx >= 0)
                 next = fy_node_sequence_get_by_index(n, (int)idx);
         }
-        if (!next)
-            break;
+        if (!next || (key && !*p))
+            break; /* the last member's key, when the key itself is the problem */
         node_mark(next, line, col);
         n = next;
     }

@@ -27,10 +27,11 @@ gk_status gk__yaml_parse(gk_arena *a, const char *name, const char *text, size_t
 
 /*
  * Where the value at JSON pointer ptr ("/server/port") is written in the YAML: its line and
- * column (1-based). For a member that is absent, the nearest enclosing one that exists.
+ * column (1-based); with key, where the last member's key is (for "unknown field"). For a member
+ * that is absent, the nearest enclosing one that exists.
  * Returns: false if doc has no root.
  */
-bool gk__yaml_locate(gk__yaml *doc, const char *ptr, int *line, int *col);
+bool gk__yaml_locate(gk__yaml *doc, const char *ptr, bool key, int *line, int *col);
 
 /* Free doc. NULL is a no-op. */
 void gk__yaml_free(gk__yaml *doc);

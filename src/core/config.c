@@ -129,7 +129,7 @@ static gk_status located(gk__yaml *doc, const char *name, gk_error *err)
 {
     int line = 1;
     int col = 1;
-    gk__yaml_locate(doc, err->path, &line, &col);
+    gk__yaml_locate(doc, err->path, strncmp(err->message, "unknown field", 13) == 0, &line, &col);
     gk_error e = *err;
     if (e.path[0])
         gk_error_set(err, e.status, e.path, "%s:%d:%d: %s: %s", name, line, col, e.path,

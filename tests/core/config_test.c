@@ -125,29 +125,29 @@ TEST(config_errors_name_file_line_and_column)
                  "genkit.yaml:1:12: /log_level: value \"loud\" is not one of: default, debug, "
                  "info, warn, error");
     expect_error("flows:\n  auth:\n    - {flow: x}\n",
-                 "genkit.yaml:3:7: /flows/auth/0/type: missing required field");
-    expect_error("a: [1,\n", "genkit.yaml:2:1: flow sequence without a closing bracket");
+                 "genkit.yaml:3:8: /flows/auth/0/type: missing required field");
+    expect_error("a: [1,\n", "genkit.yaml:3:2: did not find expected node content");
 }
 
 TEST(config_refuses_keys_where_variable_names_belong)
 {
     expect_error("providers:\n  - {name: openai, api_key_env: sk-proj-abc123}\n",
-                 "genkit.yaml:2:20: /providers/0/api_key_env: looks like an API key: put the key "
+                 "genkit.yaml:2:33: /providers/0/api_key_env: looks like an API key: put the key "
                  "in an environment variable and give its NAME here");
     expect_error("providers:\n  - name: g\n    api_key_env: AbCdEfGh12345678IjKlMn\n",
-                 "genkit.yaml:3:5: /providers/0/api_key_env: looks like an API key: put the key "
+                 "genkit.yaml:3:18: /providers/0/api_key_env: looks like an API key: put the key "
                  "in an environment variable and give its NAME here");
     expect_error("providers:\n  - {name: openai, api_key: sk-1}\n",
                  "genkit.yaml:2:20: /providers/0/api_key: unknown field \"api_key\"");
     expect_error("flows:\n  auth:\n    - {flow: r, type: apikey}\n",
-                 "genkit.yaml:3:7: /flows/auth/0/api_key_env: type apikey needs api_key_env (the "
+                 "genkit.yaml:3:8: /flows/auth/0/api_key_env: type apikey needs api_key_env (the "
                  "NAME of the variable holding the key)");
 }
 
 TEST(config_refuses_aliases)
 {
     expect_error("a: &x [1]\nb: *x\n",
-                 "genkit.yaml:2:4: aliases (*name) are not supported; repeat the value");
+                 "genkit.yaml:2:5: aliases (*name) are not supported; repeat the value");
 }
 
 TEST(config_environment_overrides_the_file)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* plugins/local/tests/local_test.c - the local plugin: registration and metadata, deterministic
  * text, schema-valid structured output (decoded into a typed struct), streaming chunks, answers
- * after tool calls, and scripted replies (tool requests, chunks, errors). */
+ * tool requests for the tools a prompt names, answers after tool calls, and scripted replies (tool
+ * requests, chunks, errors). */
 #include <string.h>
 
 #include <genkit/plugin.h>
@@ -64,6 +65,7 @@ struct call {
     int nchunks;
     size_t tool_requests;
     char tool_name[32];
+    char message[2048]; /* the reply's message as JSON */
     gk_finish_reason finish;
 };
 
@@ -109,8 +111,8 @@ static void call_in_fiber(gk_ctx *ctx, void *arg)
         req.output.schema = schema;
     }
     gk_generate_response resp;
-    c->st = gk_model_call(ctx, c->g, c->model, &req, c->stream ? on_chunk : NULL, c, &resp,
-                          &c->err);
+    c->st =
+        gk_model_call(ctx, c->g, c->model, &req, c->stream ? on_chunk : NULL, c, &resp, &c->err);
     if (c->st != GK_OK)
         return;
     snprintf(c->text, sizeof(c->text), "%s", gk_response_text(a, &resp));
@@ -119,6 +121,12 @@ static void call_in_fiber(gk_ctx *ctx, void *arg)
     if (c->tool_requests)
         snprintf(c->tool_name, sizeof(c->tool_name), "%s", reqs[0]->name);
     c->finish = resp.finish_reason;
+    gk_buf b = GK_BUF_INIT(sizeof(c->message) - 1);
+    gk_jw w;
+    gk_jw_init(&w, &b);
+    gk_encode(&w, GK_TYPE_OF(gk_message), &resp.message);
+    snprintf(c->message, sizeof(c->message), "%s", gk_buf_failed(&b) ? "(too long)" : b.ptr);
+    gk_buf_release(&b);
 }
 
 static void run(struct call *c)
@@ -271,6 +279,172 @@ TEST(local_default_reports_tool_results_after_a_tool_turn)
     gk_shutdown(g);
 }
 
+/* Two lookups taking one string, and one tool with a structured input. */
+#define LT_TOOLS                                                                                \
+    "\"tools\":[{\"name\":\"checkStock\",\"description\":\"Pantry stock of an item\","          \
+    "\"inputSchema\":{\"type\":\"object\",\"properties\":{\"item\":{\"type\":\"string\","       \
+    "\"maxLength\":10}},\"required\":[\"item\"]}},"                                             \
+    "{\"name\":\"checkSeason\",\"description\":\"When an item is in season\","                  \
+    "\"inputSchema\":{\"type\":\"object\",\"properties\":{\"item\":{\"type\":\"string\"}}}},"   \
+    "{\"name\":\"convert\",\"description\":\"Converts units\",\"inputSchema\":{\"type\":"       \
+    "\"object\",\"properties\":{\"amount\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":9}," \
+    "\"unit\":{\"enum\":[\"g\",\"oz\"]}},\"required\":[\"amount\",\"unit\"]}}]"
+
+#define LT_USER(text) "{\"role\":\"user\",\"content\":[{\"text\":\"" text "\"}]}"
+
+TEST(local_default_calls_each_named_tool_once_per_quoted_phrase)
+{
+    gk_genkit *g = new_local();
+    ASSERT_TRUE(g);
+    struct call c = {
+        .g = g,
+        .model = "local/default",
+        .stream = true,
+        .request_json = "{\"messages\":[" LT_USER(
+            "For \\\"tomato\\\" and \\\"a very long name\\\" and \\\"rice\\\": call checkstock "
+            "and checkSeason.") "]," LT_TOOLS "}"};
+
+    run(&c);
+
+    ASSERT_EQ(c.st, GK_OK);
+    EXPECT_EQ(c.tool_requests, 5);
+    /* checkStock's maxLength 10 leaves out the long phrase; convert is not named. */
+    EXPECT_STREQ(c.message, "{\"role\":\"model\",\"content\":["
+                            "{\"toolRequest\":{\"name\":\"checkStock\",\"input\":{\"item\":"
+                            "\"tomato\"},\"ref\":\"checkStock-1\"}},"
+                            "{\"toolRequest\":{\"name\":\"checkStock\",\"input\":{\"item\":"
+                            "\"rice\"},\"ref\":\"checkStock-2\"}},"
+                            "{\"toolRequest\":{\"name\":\"checkSeason\",\"input\":{\"item\":"
+                            "\"tomato\"},\"ref\":\"checkSeason-3\"}},"
+                            "{\"toolRequest\":{\"name\":\"checkSeason\",\"input\":{\"item\":"
+                            "\"a very long name\"},\"ref\":\"checkSeason-4\"}},"
+                            "{\"toolRequest\":{\"name\":\"checkSeason\",\"input\":{\"item\":"
+                            "\"rice\"},\"ref\":\"checkSeason-5\"}}]}");
+    /* The whole turn streams as one chunk without text. */
+    EXPECT_EQ(c.nchunks, 1);
+    EXPECT_STREQ(c.chunks, "");
+    EXPECT_EQ(c.finish, GK_FINISH_STOP);
+    gk_shutdown(g);
+}
+
+TEST(local_default_generates_tool_input_from_the_schema_without_phrases)
+{
+    gk_genkit *g = new_local();
+    ASSERT_TRUE(g);
+    struct call c = {.g = g,
+                     .model = "local/default",
+                     .request_json = "{\"messages\":[" LT_USER(
+                         "Please convert 3 cups. Thanks") "]," LT_TOOLS "}"};
+
+    run(&c);
+
+    ASSERT_EQ(c.st, GK_OK);
+    EXPECT_STREQ(c.message,
+                 "{\"role\":\"model\",\"content\":[{\"toolRequest\":{\"name\":\"convert\","
+                 "\"input\":{\"amount\":5,\"unit\":\"g\"},\"ref\":\"convert-1\"}}]}");
+    gk_shutdown(g);
+}
+
+TEST(local_default_tool_choice_decides_when_no_tool_is_named)
+{
+    gk_genkit *g = new_local();
+    ASSERT_TRUE(g);
+    struct call unnamed = {.g = g,
+                           .model = "local/default",
+                           .request_json = "{\"messages\":[" LT_USER("hello") "]," LT_TOOLS "}"};
+    struct call none = {.g = g,
+                        .model = "local/default",
+                        .request_json = "{\"messages\":[" LT_USER(
+                            "convert") "]," LT_TOOLS ",\"toolChoice\":\"none\"}"};
+    struct call required = {.g = g,
+                            .model = "local/default",
+                            .request_json = "{\"messages\":[" LT_USER(
+                                "\\\"salt\\\"") "]," LT_TOOLS ",\"toolChoice\":\"required\"}"};
+
+    run(&unnamed);
+    run(&none);
+    run(&required);
+
+    EXPECT_EQ(unnamed.st, GK_OK);
+    EXPECT_EQ(unnamed.tool_requests, 0);
+    EXPECT_CONTAINS(unnamed.text, "You said: \"hello\"");
+    EXPECT_EQ(none.st, GK_OK);
+    EXPECT_EQ(none.tool_requests, 0);
+    EXPECT_CONTAINS(none.text, "You said: \"convert\"");
+    EXPECT_EQ(required.st, GK_OK);
+    EXPECT_EQ(required.tool_requests, 3);
+    EXPECT_STREQ(required.tool_name, "checkStock");
+    gk_shutdown(g);
+}
+
+TEST(local_default_summarizes_tool_results_instead_of_calling_again)
+{
+    gk_genkit *g = new_local();
+    ASSERT_TRUE(g);
+    struct call c = {
+        .g = g,
+        .model = "local/default",
+        .request_json = "{\"messages\":[" LT_USER(
+            "checkStock and checkSeason for \\\"pea\\\"") ","
+                                                          "{\"role\":\"model\",\"content\":[{"
+                                                          "\"toolRequest\":{\"name\":"
+                                                          "\"checkStock\",\"ref\":"
+                                                          "\"a\",\"input\":{\"item\":\"pea\"}}},{"
+                                                          "\"toolRequest\":{\"name\":"
+                                                          "\"checkSeason\","
+                                                          "\"ref\":\"b\",\"input\":{\"item\":"
+                                                          "\"pea\"}}}]},"
+                                                          "{\"role\":\"tool\",\"content\":[{"
+                                                          "\"toolResponse\":{\"name\":"
+                                                          "\"checkStock\",\"ref\":"
+                                                          "\"a\",\"output\":{\"inStock\":false}}},{"
+                                                          "\"toolResponse\":{\"name\":"
+                                                          "\"checkSeason\","
+                                                          "\"ref\":\"b\",\"output\":\"spring\"}}]}]"
+                                                          "," LT_TOOLS "}"};
+
+    run(&c);
+
+    ASSERT_EQ(c.st, GK_OK);
+    EXPECT_EQ(c.tool_requests, 0);
+    EXPECT_STREQ(c.text, "Tool \"checkStock\" returned {\"inStock\":false}. Tool \"checkSeason\" "
+                         "returned \"spring\".");
+    gk_shutdown(g);
+}
+
+TEST(local_default_topic_is_the_prompts_first_sentence)
+{
+    gk_genkit *g = new_local();
+    ASSERT_TRUE(g);
+    struct call c = {.g = g,
+                     .model = "local/default",
+                     .request_json =
+                         "{\"messages\":[" LT_USER("Create a recipe with tomato. It must be "
+                                                   "vegan.\\nMore") "],"
+                                                                    "\"output\":{\"format\":"
+                                                                    "\"json\",\"schema\":{\"type\":"
+                                                                    "\"object\",\"properties\":{"
+                                                                    "\"title\":{\"type\":"
+                                                                    "\"string\"}}}}}"};
+    struct call line = {
+        .g = g,
+        .model = "local/default",
+        .request_json = "{\"messages\":[" LT_USER(
+            "A soup for 3.5 people\\nvegan") "],"
+                                             "\"output\":{\"format\":\"json\",\"schema\":{\"type\":"
+                                             "\"object\","
+                                             "\"properties\":{\"title\":{\"type\":\"string\"}}}}}"};
+
+    run(&c);
+    run(&line);
+
+    EXPECT_EQ(c.st, GK_OK);
+    EXPECT_STREQ(c.text, "{\"title\":\"Title (Create a recipe with tomato)\"}");
+    EXPECT_EQ(line.st, GK_OK);
+    EXPECT_STREQ(line.text, "{\"title\":\"Title (A soup for 3.5 people)\"}");
+    gk_shutdown(g);
+}
+
 TEST(scripted_replies_are_consumed_in_order)
 {
     gk_genkit *g = new_local();
@@ -279,11 +453,11 @@ TEST(scripted_replies_are_consumed_in_order)
     static const char *const chunks[] = {
         "{\"role\":\"model\",\"index\":0,\"content\":[{\"text\":\"thin\"}]}",
         "{\"role\":\"model\",\"index\":0,\"content\":[{\"text\":\"king\"}]}", NULL};
-    gk_local_reply tool = {
-        .response_json = "{\"message\":{\"role\":\"model\",\"content\":[{\"toolRequest\":{"
-                         "\"name\":\"weather\",\"input\":{\"city\":\"Oslo\"}}}]},"
-                         "\"finishReason\":\"stop\"}",
-        .chunks = chunks};
+    gk_local_reply tool = {.response_json =
+                               "{\"message\":{\"role\":\"model\",\"content\":[{\"toolRequest\":{"
+                               "\"name\":\"weather\",\"input\":{\"city\":\"Oslo\"}}}]},"
+                               "\"finishReason\":\"stop\"}",
+                           .chunks = chunks};
     gk_local_reply text = {.text = "It is sunny."};
     gk_local_reply fail = {.status = GK_UNAVAILABLE, .error_message = "upstream is down"};
     ASSERT_EQ(gk_local_script(g, "local/default", &tool, &err), GK_OK);
@@ -322,8 +496,8 @@ TEST(script_rejects_bad_replies_and_unknown_models)
     gk_genkit *g = new_local();
     ASSERT_TRUE(g);
     gk_error err = {0};
-    gk_local_reply bad_part = {
-        .response_json = "{\"message\":{\"role\":\"model\",\"content\":[{}]}}"};
+    gk_local_reply bad_part = {.response_json =
+                                   "{\"message\":{\"role\":\"model\",\"content\":[{}]}}"};
     static const char *const bad_chunks[] = {"{\"content\":3}", NULL};
     gk_local_reply bad_chunk = {.text = "x", .chunks = bad_chunks};
     gk_local_reply empty = {0};
