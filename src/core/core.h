@@ -14,6 +14,10 @@ const char *gk__genkit_name(const gk_genkit *g);
 /* The default model name given to gk_init, or NULL. */
 const char *gk__genkit_default_model(const gk_genkit *g);
 
+/* The genkit.yaml gk_init loaded, or NULL when there was none. */
+struct gk_config;
+const struct gk_config *gk__genkit_config(const gk_genkit *g);
+
 /* The instance's long-lived arena (definitions, plugin state). */
 gk_arena *gk__genkit_arena(gk_genkit *g);
 

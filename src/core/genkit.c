@@ -4,6 +4,7 @@
 #include <errno.h> /* program_invocation_short_name */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "core/core.h"
@@ -13,6 +14,34 @@
 
 /* Definitions (names, schemas, metadata) are small; cap the instance arena well above need. */
 #define INSTANCE_ARENA_CAP ((size_t)256 << 20)
+
+/* Read $GENKIT_CONFIG, else ./genkit.yaml when present. A file that is named but missing, or that
+ * does not validate, stops start-up: running with half a configuration is worse than not running. */
+static gk_status load_config(gk_genkit *g, gk_error *err)
+{
+    const char *path = getenv("GENKIT_CONFIG");
+    if (path && !*path)
+        path = NULL;
+    if (!path && access("genkit.yaml", R_OK) == 0)
+        path = "genkit.yaml";
+    if (!path)
+        return GK_OK;
+    gk_status st = gk__config_load(path, &g->config, err);
+    if (st != GK_OK)
+        return st;
+    g->has_config = true;
+    static const enum gk_log_level levels[] = {
+        [GK_CONFIG_LOG_DEBUG] = GK_LOG_DEBUG,
+        [GK_CONFIG_LOG_INFO] = GK_LOG_INFO,
+        [GK_CONFIG_LOG_WARN] = GK_LOG_WARN,
+        [GK_CONFIG_LOG_ERROR] = GK_LOG_ERROR,
+    };
+    /* GK_LOG_LEVEL in the environment wins over the file (the loader applied it already). */
+    if (g->config.log_level != GK_CONFIG_LOG_DEFAULT)
+        gk__log_configure(levels[g->config.log_level], -1, -1);
+    gk__log(GK_LOG_INFO, "configuration from %s", path);
+    return GK_OK;
+}
 
 gk_genkit *gk_init(const gk_init_opts *opts, gk_error *err)
 {
@@ -31,7 +60,14 @@ gk_genkit *gk_init(const gk_init_opts *opts, gk_error *err)
         return NULL;
     }
     gk__registry_init(&g->reg);
+    if (load_config(g, err) != GK_OK) {
+        gk_shutdown(g);
+        return NULL;
+    }
+    const gk_config *cfg = g->has_config ? &g->config : NULL;
     gk_runtime_opts ro = {.threads = opts->threads};
+    if (!ro.threads && cfg && cfg->has_server)
+        ro.threads = cfg->server.threads;
     g->rt = gk_runtime_new(&ro, err);
     if (!g->rt) {
         gk_shutdown(g);
@@ -41,8 +77,11 @@ gk_genkit *gk_init(const gk_init_opts *opts, gk_error *err)
     if (!name)
         name = program_invocation_short_name;
     g->name = gk_arena_strdup(g->arena, name ? name : "genkit");
-    if (opts->default_model)
-        g->default_model = gk_arena_strdup(g->arena, opts->default_model);
+    const char *model = opts->default_model;
+    if (!model && cfg)
+        model = cfg->default_model;
+    if (model)
+        g->default_model = gk_arena_strdup(g->arena, model);
     if (gk__plugins_init(g, opts->plugins, err) != GK_OK) {
         gk_shutdown(g);
         return NULL;
@@ -56,6 +95,8 @@ void gk_shutdown(gk_genkit *g)
         return;
     gk_runtime_free(g->rt);
     gk__registry_release(&g->reg);
+    if (g->has_config)
+        gk__config_release(&g->config);
     gk_arena_free(g->arena);
     free(g);
 }
@@ -78,6 +119,11 @@ const char *gk__genkit_name(const gk_genkit *g)
 const char *gk__genkit_default_model(const gk_genkit *g)
 {
     return g->default_model;
+}
+
+const gk_config *gk__genkit_config(const gk_genkit *g)
+{
+    return g->has_config ? &g->config : NULL;
 }
 
 gk_arena *gk__genkit_arena(gk_genkit *g)

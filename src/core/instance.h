@@ -3,6 +3,7 @@
 #ifndef GK_CORE_INSTANCE_H
 #define GK_CORE_INSTANCE_H
 
+#include "core/config.h"
 #include "core/registry.h"
 
 struct gk_genkit {
@@ -11,6 +12,8 @@ struct gk_genkit {
     struct gk_registry reg;
     const char *name;
     const char *default_model; /* NULL if none */
+    gk_config config;          /* genkit.yaml, when has_config */
+    bool has_config;
 };
 
 #endif

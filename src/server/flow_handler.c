@@ -40,6 +40,8 @@ static void run_plain(struct gk__srv_request *r)
     gk_jw_key(&w, "result");
     gk_status st = gk_action_run_json(r->ctx, r->action, r->input, NULL, NULL, &w, &err);
     gk_jw_object_end(&w);
+    r->outcome_set = true; /* for /metrics */
+    r->outcome = st;
     if (st == GK_OK && gk_buf_failed(b))
         st = gk_error_set(&err, GK_RESOURCE_EXHAUSTED, "", "flow output larger than %zu bytes",
                           b->cap);
@@ -89,8 +91,11 @@ static void run_stream(struct gk__srv_request *r)
     r->close_after = close;
     r->status = 200;
     char head[GK__SRV_HEAD_MAX];
+    const char *extra = r->extra_head ? gk_arena_sprintf(r->arena, "Cache-Control: no-cache\r\n%s",
+                                                         r->extra_head)
+                                      : NULL;
     size_t n = gk__srv_head(sl, head, 200, "text/event-stream", r->chunked ? -1 : -2, close, false,
-                            "Cache-Control: no-cache\r\n");
+                            extra ? extra : "Cache-Control: no-cache\r\n");
     uv_buf_t hb = uv_buf_init(head, (unsigned)n);
     gk__srv_write(c, &hb, 1);
 
@@ -106,6 +111,8 @@ static void run_stream(struct gk__srv_request *r)
     gk_jw_key(&w, "result");
     gk_status st = gk_action_run_json(r->ctx, r->action, r->input, on_chunk, r, &w, &err);
     gk_jw_object_end(&w);
+    r->outcome_set = true; /* for /metrics: a stream's 200 says nothing of how it ended */
+    r->outcome = st;
     gk_buf_puts(b, "\n\n");
     if (st == GK_OK && gk_buf_failed(b))
         st = gk_error_set(&err, GK_RESOURCE_EXHAUSTED, "", "flow output larger than %zu bytes",

@@ -130,6 +130,8 @@ void gk__srv_send(struct gk__srv_conn *c, int status, const char *content_type, 
     bool ka10 = r->http->version_major == 1 && r->http->version_minor == 0;
     r->close_after = close;
     r->status = status;
+    if (!extra)
+        extra = r->extra_head; /* CORS lines (router.c passes them itself when it adds others) */
     size_t n = gk__srv_head(c->sl, head, status, content_type, (int64_t)len, close, ka10, extra);
     uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)n), uv_buf_init((char *)body, (unsigned)len)};
     gk__srv_write(c, bufs, (r->head_only || len == 0) ? 1 : 2);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "core/config.h"
 #include "core/core.h"
 #include "server/reflection.h"
 #include "server/server_internal.h"
@@ -210,6 +211,10 @@ static gk_server *server_new(gk_genkit *g, const gk_server_opts *opts, bool sign
         gk_error_set(err, GK_INVALID_ARGUMENT, "", "no genkit instance");
         return NULL;
     }
+    /* genkit.yaml (read by gk_init) is the operator's word: it overrides the program's options. */
+    const gk_config *cfg = gk__genkit_config(g);
+    if (cfg)
+        gk__config_apply_server(cfg, &o);
     gk_server *s = calloc(1, sizeof(*s));
     if (!s) {
         gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory");
