@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* src/runtime/http_client.c - the async HTTP client (genkit/http.h) on libcurl's multi-socket
  * interface: one CURLM per loop, driven by the loop (uv_poll per socket, one uv_timer), created on
- * first use and released at loop teardown. The only file that includes curl.
+ * first use and released at loop teardown. With curl_dl.c, the only file that uses curl: the
+ * curl_* calls below go to the linked library or, in dynamic builds (GK_CURL_DLOPEN), through a
+ * table filled when the first request loads libcurl.so.4 (runtime/curl_dl.h).
  *
  * A call parks its fiber; curl's callbacks run on the loop's stack and only copy bytes and wake the
  * fiber. Every curl call a fiber needs (add, remove, unpause) is made on the loop's stack through
@@ -15,13 +17,12 @@
 #include <genkit/buf.h>
 #include <genkit/http.h>
 
-#include <curl/curl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/log.h"
+#include "runtime/curl_dl.h"
 
 #include "base/banned.h"
 
@@ -93,16 +94,6 @@ struct gk_http_response {
     struct gk_http_header *headers;
     size_t n_headers;
 };
-
-/* ---- global init ---- */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* ---- the loop side: sockets, timer, completions ---- */
 
@@ -239,12 +230,9 @@ static struct http_loop *http_loop_get(gk_loop *loop, gk_error *err)
     struct http_loop *h = loop->http;
     if (h)
         return h;
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_result != CURLE_OK) {
-        gk_error_set(err, GK_INTERNAL, "", "cannot initialise libcurl: %s",
-                     curl_easy_strerror(curl_init_result));
+    /* The first request of the process loads libcurl (dlopen mode) and initialises it. */
+    if (gk__curl_load(err) != GK_OK)
         return NULL;
-    }
     h = calloc(1, sizeof(*h));
     if (!h) {
         gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory starting the HTTP client");
@@ -686,8 +674,8 @@ static gk_status outcome(struct call *c, gk_http_response **out, gk_error *err)
     return build_response(c, out, err);
 }
 
-/* Loop stack: the loop's client (created on first use: curl_global_init and OpenSSL's set-up are
- * too deep for a fiber stack) and an easy handle. */
+/* Loop stack: the loop's client (created on first use: loading libcurl, curl_global_init and
+ * OpenSSL's set-up are too deep for a fiber stack) and an easy handle. */
 static void prepare_call(void *arg)
 {
     struct call *c = arg;
@@ -713,7 +701,9 @@ static void release_easy(void *arg)
 
 static void release_call(struct call *c)
 {
-    curl_slist_free_all(c->headers);
+    /* Never call curl unless it was loaded: a failed load leaves no headers and no handle. */
+    if (c->headers)
+        curl_slist_free_all(c->headers);
     gk_buf_release(&c->body);
     gk_buf_release(&c->heads);
     gk_buf_release(&c->pending);

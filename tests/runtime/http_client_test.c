@@ -5,10 +5,16 @@
  */
 #include <genkit/http.h>
 
+#include <dlfcn.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "rt_helpers.h"
+#include "runtime/curl_dl.h"
 #include "runtime/sched.h"
 #include "support/test_http_server.h"
 #include "test.h"
@@ -570,4 +576,122 @@ TEST(http_stream_faster_than_the_consumer_delivers_every_event_in_order)
     EXPECT_EQ(f.st, GK_OK);
     EXPECT_EQ(f.n_events, EVENTS);
     gk_test_server_stop(f.srv);
+}
+
+/* ---- lazy libcurl (GK_CURL_DLOPEN): checked in a fresh process, since the load is once per
+ * process. The parent test re-runs this binary on one child test, with GK_HTTP_TEST_CHILD set
+ * (and GK_LIBCURL_PATH, the loader's test hook); without that variable the child tests pass
+ * without doing anything. */
+
+extern char **environ;
+
+/* Run this test binary on the test `name` with the extra environment entries env (NULL-ended);
+ * true when it exited 0 having run and passed exactly that test. */
+static bool run_child_test(const char *name, const char *const *env)
+{
+    char out_path[] = "/tmp/gk_http_child_XXXXXX";
+    char *argv[] = {(char *)"gk_tests", (char *)name, NULL};
+    char *envp[256];
+    char text[8192];
+    char want[256];
+    size_t n = 0;
+    size_t len;
+    int fd = mkstemp(out_path);
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int wst = 0;
+    bool ok;
+    FILE *f;
+    if (fd < 0)
+        return false;
+    for (size_t i = 0; env[i] && n < 8; i++)
+        envp[n++] = (char *)env[i];
+    for (size_t i = 0; environ[i] && n < 255; i++)
+        envp[n++] = environ[i];
+    envp[n] = NULL;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
+    ok = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, envp) == 0 &&
+         waitpid(pid, &wst, 0) == pid && WIFEXITED(wst) && WEXITSTATUS(wst) == 0;
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd);
+    f = fopen(out_path, "r");
+    len = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+    text[len] = '\0';
+    if (f)
+        fclose(f);
+    unlink(out_path);
+    snprintf(want, sizeof(want), "ok   %s\n1 passed, 0 failed\n", name);
+    if (!strstr(text, want)) {
+        printf("child %s printed:\n%s\n", name, text);
+        ok = false;
+    }
+    return ok;
+}
+
+static bool libcurl_mapped(void)
+{
+    void *h = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_NOLOAD);
+    if (h)
+        dlclose(h);
+    return h != NULL;
+}
+
+static bool is_child(const char *role)
+{
+    const char *v = getenv("GK_HTTP_TEST_CHILD");
+    return v && strcmp(v, role) == 0;
+}
+
+TEST(http_zz_child_lazy_fetch)
+{
+    gk_test_response r = {.body = "lazy"};
+    struct fetch f = {0};
+    if (!is_child("lazy"))
+        return;
+    /* A fresh process: nothing has made a request yet. */
+    EXPECT_EQ(libcurl_mapped(), !gk__curl_is_lazy());
+    f.srv = start_with(&r);
+    ASSERT_TRUE(f.srv != NULL);
+    snprintf(f.url, sizeof(f.url), "%s/first", gk_test_server_url(f.srv));
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_OK);
+    EXPECT_EQ(f.status, 200);
+    EXPECT_STREQ(f.body, "lazy");
+    EXPECT_TRUE(libcurl_mapped());
+    EXPECT_EQ(gk__curl_load(NULL), GK_OK);
+    gk_test_server_stop(f.srv);
+}
+
+TEST(http_zz_child_missing_libcurl)
+{
+    struct fetch f = {.url = "http://127.0.0.1:9/never"};
+    if (!is_child("missing") || !gk__curl_is_lazy())
+        return;
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_UNAVAILABLE);
+    EXPECT_EQ(f.err.status, GK_UNAVAILABLE);
+    EXPECT_TRUE(strstr(f.err.message, "libcurl.so.4 not found: install libcurl4 (") ==
+                f.err.message);
+    EXPECT_TRUE(strstr(f.err.message, "/nonexistent/libcurl.so.4") != NULL);
+    /* The failed load is remembered: the next call fails the same way, without crashing. */
+    memset(&f.err, 0, sizeof(f.err));
+    ASSERT_EQ(rt_run_fiber(fetch_fiber, &f, 0), GK_OK);
+    EXPECT_EQ(f.st, GK_UNAVAILABLE);
+    EXPECT_TRUE(strstr(f.err.message, "libcurl.so.4 not found") != NULL);
+    EXPECT_EQ(gk__curl_load(NULL), GK_UNAVAILABLE);
+    EXPECT_FALSE(libcurl_mapped());
+}
+
+TEST(http_libcurl_is_loaded_by_the_first_fetch_of_a_process)
+{
+    const char *env[] = {"GK_HTTP_TEST_CHILD=lazy", NULL};
+    EXPECT_TRUE(run_child_test("http_zz_child_lazy_fetch", env));
+}
+
+TEST(http_missing_libcurl_fails_fetch_with_unavailable)
+{
+    const char *env[] = {"GK_HTTP_TEST_CHILD=missing",
+                         "GK_LIBCURL_PATH=/nonexistent/libcurl.so.4", NULL};
+    EXPECT_TRUE(run_child_test("http_zz_child_missing_libcurl", env));
 }
