@@ -47,6 +47,12 @@ install: build
 bench: build
 	bash bench/run.sh
 
+# genkit-c against Genkit JS, FastAPI + Pydantic and nginx in one run (installs what is missing:
+# Debian packages, npm ci in bench/peers/genkit-js, the static binary). SECS=5 for a short run.
+.PHONY: bench-peers
+bench-peers: build
+	BUILD=$(BUILD) STATIC_BUILD=$(STATIC_BUILD) bash bench/peers/run.sh
+
 # libFuzzer (clang) over every parser: FUZZ_SECONDS each, new findings land in fuzz/corpus/<name>/.
 FUZZ_SECONDS ?= 60
 fuzz: deps

@@ -3,7 +3,10 @@
  * a canned ~2 KB reply at once stands in for the provider, so the figure is the framework's share
  * (request building, action dispatch and checks, response parse, history) per call. Two shapes:
  * text with a ~2 KB conversation, and gk_generate_data decoding a ~2 KB JSON reply into a struct.
- * Usage: bench/generate [calls]   (built and run by bench/generate.sh on a release build) */
+ * A third, the recipe demo's shape (examples/recipe): gk_generate_data with a system prompt into
+ * a struct of eight described fields, a ~1 KB reply.
+ * Usage: bench/generate [calls] [text|data|recipe]   (default: all three; built and run by
+ * bench/generate.sh on a release build; one shape at a time suits callgrind) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +35,42 @@ GK_SCHEMA_DEFINE(BItem, NULL,
 GK_SCHEMA_DEFINE(BOut, NULL,
     GK_FIELD_STRING(BOut, title, "title", NULL),
     GK_FIELD_ARRAY(BOut, items, "items", BItem, NULL));
+/* The recipe demo's output type (examples/recipe/main.c). */
+typedef struct BRecipe {
+    const char *title;
+    const char *description;
+    const char *prep_time;
+    const char *cook_time;
+    int32_t servings;
+    GK_ARRAY_OF(gk_text) ingredients;
+    GK_ARRAY_OF(gk_text) instructions;
+    GK_ARRAY_OF(gk_text) tips;
+} BRecipe;
+
+GK_SCHEMA_DEFINE(BRecipe, "A recipe",
+    GK_FIELD_STRING(BRecipe, title, "title", "Name of the dish"),
+    GK_FIELD_STRING(BRecipe, description, "description", "One-sentence summary"),
+    GK_FIELD_STRING(BRecipe, prep_time, "prepTime", "e.g. 10 minutes"),
+    GK_FIELD_STRING(BRecipe, cook_time, "cookTime", "e.g. 25 minutes"),
+    GK_FIELD_INT(BRecipe, servings, "servings", "Number of servings", GK_MINIMUM(1)),
+    GK_FIELD_ARRAY(BRecipe, ingredients, "ingredients", gk_text, "Ingredients with quantities"),
+    GK_FIELD_ARRAY(BRecipe, instructions, "instructions", gk_text, "Steps in order"),
+    GK_FIELD_ARRAY_OPT(BRecipe, tips, "tips", gk_text, "Optional tips"));
 /* clang-format on */
+
+#define SHAPES 3
+static const char *const shape_names[SHAPES] = {"text", "data", "recipe"};
+
+static const char recipe_reply[] =
+    "{\"title\":\"Tomato and basil pasta\",\"description\":\"A quick summer pasta with fresh "
+    "tomatoes, garlic and basil.\",\"prepTime\":\"10 minutes\",\"cookTime\":\"15 minutes\","
+    "\"servings\":2,\"ingredients\":[\"200 g spaghetti\",\"4 ripe tomatoes, diced\",\"2 cloves "
+    "garlic, sliced\",\"1 handful fresh basil\",\"3 tbsp olive oil\",\"salt and pepper\"],"
+    "\"instructions\":[\"Boil the spaghetti in salted water until al dente.\",\"Warm the olive "
+    "oil and soften the garlic for a minute.\",\"Add the tomatoes and cook for five minutes.\","
+    "\"Toss the drained pasta with the sauce.\",\"Tear in the basil, season and serve.\"],"
+    "\"tips\":[\"Keep a cup of pasta water to loosen the sauce.\",\"Use the ripest tomatoes you "
+    "can find.\"]}";
 
 static char text_reply[2100];
 static char json_reply[2100];
@@ -45,7 +83,9 @@ static gk_status canned(void *self, gk_ctx *ctx, const gk_generate_request *req,
     (void)err;
     static gk_part part;
     bool json = req->has_output && req->output.schema;
-    part = gk_part_text(json ? json_reply : text_reply);
+    const gk_json *props = json ? gk_json_get(req->output.schema, "properties") : NULL;
+    bool recipe = props && gk_json_get(props, "servings");
+    part = gk_part_text(recipe ? recipe_reply : json ? json_reply : text_reply);
     (void)self;
     resp->has_message = true;
     resp->message.role = GK_ROLE_MODEL;
@@ -58,9 +98,9 @@ static gk_status canned(void *self, gk_ctx *ctx, const gk_generate_request *req,
 struct bench {
     gk_genkit *g;
     long calls;
+    int only; /* a shape's index, or -1 for all */
     gk_runtime *rt;
-    double ns_text;
-    double ns_data;
+    double ns[SHAPES];
     int failed;
 };
 
@@ -91,7 +131,16 @@ static void body(gk_ctx *root, void *arg)
                              .message_count = 4,
                              .prompt = "Summarize the conversation."};
     gk_generate_opts data = {.model = "bench/canned", .prompt = "Give me the list."};
-    for (int shape = 0; shape < 2; shape++) {
+    gk_generate_opts recipe = {
+        .model = "bench/canned",
+        .system = "You are a chef. Answer with one recipe: a title, a one-sentence description, "
+                  "the prep and cook times, servings, the ingredients with quantities, the steps "
+                  "in order and a few tips.",
+        .prompt = "Suggest a recipe with tomatoes as the main ingredient. Dietary restrictions: "
+                  "vegetarian."};
+    for (int shape = 0; shape < SHAPES; shape++) {
+        if (b->only >= 0 && shape != b->only)
+            continue;
         double t0 = now_ns();
         for (long i = 0; i < b->calls; i++) {
             /* A request arena per call, as a server request has. */
@@ -101,9 +150,12 @@ static void body(gk_ctx *root, void *arg)
             if (shape == 0) {
                 gk_generate_response resp;
                 st = gk_generate(ctx, b->g, &text, &resp, &err);
-            } else {
+            } else if (shape == 1) {
                 BOut out;
                 st = gk_generate_data(ctx, b->g, &data, GK_TYPE_OF(BOut), &out, &err);
+            } else {
+                BRecipe out;
+                st = gk_generate_data(ctx, b->g, &recipe, GK_TYPE_OF(BRecipe), &out, &err);
             }
             gk_arena_free(a);
             if (st != GK_OK) {
@@ -112,11 +164,7 @@ static void body(gk_ctx *root, void *arg)
                 return;
             }
         }
-        double per = (now_ns() - t0) / (double)b->calls;
-        if (shape == 0)
-            b->ns_text = per;
-        else
-            b->ns_data = per;
+        b->ns[shape] = (now_ns() - t0) / (double)b->calls;
     }
 }
 
@@ -138,6 +186,15 @@ static void start(gk_loop *loop, void *arg)
 int main(int argc, char **argv)
 {
     long calls = argc > 1 ? strtol(argv[1], NULL, 10) : 20000;
+    int only = -1;
+    for (int i = 0; argc > 2 && i < SHAPES; i++) {
+        if (strcmp(argv[2], shape_names[i]) == 0)
+            only = i;
+    }
+    if (calls <= 0 || (argc > 2 && only < 0)) {
+        fprintf(stderr, "usage: %s [calls] [text|data|recipe]\n", argv[0]);
+        return 2;
+    }
     /* ~2 KB replies: prose, and JSON with 20 items. */
     memset(text_reply, 'z', 2000);
     text_reply[2000] = '\0';
@@ -163,13 +220,20 @@ int main(int argc, char **argv)
         return 1;
     }
     gk_runtime *rt = gk_runtime_new(&(gk_runtime_opts){.threads = 1}, &err);
-    struct bench b = {.g = g, .calls = calls, .rt = rt};
+    struct bench b = {.g = g, .calls = calls, .only = only, .rt = rt};
     gk_runtime_run(rt, start, &b, &err);
     gk_runtime_free(rt);
     gk_shutdown(g);
     if (b.failed)
         return 1;
-    printf("gk_generate text, 2 KB conversation + 2 KB reply: %.0f ns/call\n", b.ns_text);
-    printf("gk_generate_data, 2 KB JSON reply into a struct:   %.0f ns/call\n", b.ns_data);
+    static const char *const labels[SHAPES] = {
+        "gk_generate text, 2 KB conversation + 2 KB reply",
+        "gk_generate_data, 2 KB JSON reply into a struct  ",
+        "gk_generate_data, recipe demo shape, 1 KB reply  ",
+    };
+    for (int i = 0; i < SHAPES; i++) {
+        if (only < 0 || i == only)
+            printf("%s: %.0f ns/call\n", labels[i], b.ns[i]);
+    }
     return 0;
 }

@@ -15,5 +15,5 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 gcc -std=c17 -O2 -D_GNU_SOURCE -Iinclude -Isrc bench/generate.c "$build/libgenkit.a" \
-    $(pkg-config --libs libuv libcurl) -lhttp_parser -lpthread -lm -o "$work/generate"
+    $(pkg-config --libs libuv libcurl libfyaml) -lhttp_parser -lpthread -lm -o "$work/generate"
 GK_LOG_LEVEL=warn "$work/generate" "$calls"

@@ -64,14 +64,21 @@ static void trim(const char **p, size_t *n)
         (*n)--;
 }
 
+/* The first needle in p[0..n), or NULL. The replies searched are whole model outputs, scanned on
+ * every call, and rarely hold needle's first byte: memchr skips to the candidates. */
 static const char *find(const char *p, size_t n, const char *needle)
 {
     size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++) {
-        if (memcmp(p + i, needle, k) == 0)
-            return p + i;
+    while (k > 0 && n >= k) {
+        const char *c = memchr(p, needle[0], n - k + 1);
+        if (!c)
+            return NULL;
+        if (memcmp(c, needle, k) == 0)
+            return c;
+        n -= (size_t)(c + 1 - p);
+        p = c + 1;
     }
-    return NULL;
+    return k == 0 ? p : NULL;
 }
 
 /* The body of the first markdown fence in p[0..n) (its language line skipped; up to the closing

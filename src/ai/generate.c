@@ -16,6 +16,7 @@
 #include "ai/tools.h"
 #include "core/core.h"
 #include "core/registry.h"
+#include "schema/schema_cache.h"
 #include "base/banned.h"
 
 #define DEFAULT_MAX_TURNS 5
@@ -184,6 +185,26 @@ static gk_status parse_json_opt(gk_arena *a, const char *text, const char *path,
     return GK_OK;
 }
 
+/* t's JSON Schema (no "$schema") as a tree: made once per process and shared (schema_cache.h),
+ * or written and parsed into the request arena when the cache cannot hold it. */
+static gk_status type_schema(struct gen *gn, const gk_type *t, const gk_json **out, gk_error *err)
+{
+    const gk__schema_doc *doc = gk__schema_cached(t, GK_SCHEMA_NO_META);
+    if (doc) {
+        *out = doc->tree;
+        return GK_OK;
+    }
+    gk_buf b = GK_BUF_INIT(REQUEST_CAP);
+    gk_jw w;
+    gk_jw_init(&w, &b);
+    gk_schema_write_ex(&w, t, GK_SCHEMA_NO_META);
+    gk_json *v = NULL;
+    gk_status st = gk_buf_failed(&b) ? oom(err) : gk_json_parse(gn->a, b.ptr, b.len, NULL, &v, err);
+    gk_buf_release(&b);
+    *out = v;
+    return st;
+}
+
 /* The output schema (from the type, text or value) and the format. */
 static gk_status resolve_output(struct gen *gn, gk_error *err)
 {
@@ -192,17 +213,9 @@ static gk_status resolve_output(struct gen *gn, gk_error *err)
         return gk_error_set(err, GK_INVALID_ARGUMENT, "/output/format", "unknown output format %d",
                             (int)o->format);
     if (o->type) {
-        gk_buf b = GK_BUF_INIT(REQUEST_CAP);
-        gk_jw w;
-        gk_jw_init(&w, &b);
-        gk_schema_write_ex(&w, o->type, GK_SCHEMA_NO_META);
-        gk_json *v = NULL;
-        gk_status st =
-            gk_buf_failed(&b) ? oom(err) : gk_json_parse(gn->a, b.ptr, b.len, NULL, &v, err);
-        gk_buf_release(&b);
+        gk_status st = type_schema(gn, o->type, &gn->schema, err);
         if (st != GK_OK)
             return st;
-        gn->schema = v;
     } else if (o->schema_json) {
         gk_status st = parse_json_opt(gn->a, o->schema_json, "/output/schema", &gn->schema, err);
         if (st != GK_OK)
@@ -869,9 +882,12 @@ static gk_status keep_request(struct gen *gn, gk_generate_response *resp, gk_err
 
 /* ---- the loop ---- */
 
+/* The generate call behind every entry point. resp_visible: whether the caller hands resp to its
+ * own caller (gk_generate, gk_generate_stream), so resp->request must be recorded; the entry points
+ * that keep resp to themselves (gk_generate_text, gk_generate_data) skip that work. */
 static gk_status generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opts,
-                          gk_generate_response *resp, const gk_type *decode_type, void *decode_out,
-                          gk_error *err)
+                          gk_generate_response *resp, bool resp_visible, const gk_type *decode_type,
+                          void *decode_out, gk_error *err)
 {
     memset(resp, 0, sizeof(*resp));
     if (!ctx || !opts)
@@ -935,7 +951,7 @@ static gk_status generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opt
             break;
     }
     gk_buf_release(&gn.acc);
-    if (st == GK_OK)
+    if (st == GK_OK && resp_visible)
         st = keep_request(&gn, resp, err);
     if (st != GK_OK)
         memset(resp, 0, sizeof(*resp));
@@ -945,7 +961,7 @@ static gk_status generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opt
 gk_status gk_generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opts,
                       gk_generate_response *resp, gk_error *err)
 {
-    return generate(ctx, g, opts, resp, NULL, NULL, err);
+    return generate(ctx, g, opts, resp, true, NULL, NULL, err);
 }
 
 gk_status gk_generate_stream(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opts,
@@ -959,13 +975,13 @@ gk_status gk_generate_stream(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *
     gk_generate_opts o = *opts;
     o.on_chunk = on_chunk;
     o.chunk_arg = arg;
-    return generate(ctx, g, &o, resp, NULL, NULL, err);
+    return generate(ctx, g, &o, resp, true, NULL, NULL, err);
 }
 
 const char *gk_generate_text(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opts, gk_error *err)
 {
     gk_generate_response resp;
-    if (generate(ctx, g, opts, &resp, NULL, NULL, err) != GK_OK)
+    if (generate(ctx, g, opts, &resp, false, NULL, NULL, err) != GK_OK)
         return NULL;
     const char *text = gk_response_text(gk_ctx_arena(ctx), &resp);
     if (!text)
@@ -992,7 +1008,7 @@ gk_status gk_generate_data(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *op
                             "gk_generate_data takes json or array output, not %s",
                             gk_output_format_name(o.output.format));
     gk_generate_response resp;
-    gk_status st = generate(ctx, g, &o, &resp, out_type, out, err);
+    gk_status st = generate(ctx, g, &o, &resp, false, out_type, out, err);
     if (st == GK_OK && resp.finish_reason == GK_FINISH_INTERRUPTED)
         st = gk_error_set(err, GK_FAILED_PRECONDITION, "",
                           "a tool interrupted generation: use gk_generate to handle interrupts");

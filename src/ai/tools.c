@@ -10,6 +10,7 @@
 #include "ai/tools.h"
 #include "core/core.h"
 #include "core/registry.h"
+#include "schema/schema_cache.h"
 #include "base/banned.h"
 
 /* Largest tool output, encoded. */
@@ -36,9 +37,13 @@ static gk_status call_tool(gk_ctx *ctx, const void *in, void *out, gk_stream *st
     return ((typed_tool_fn)t->fn)(ctx, in, out, err);
 }
 
-/* t's JSON Schema (no "$schema": some providers reject it) as a tree in a; NULL if over cap. */
+/* t's JSON Schema (no "$schema": some providers reject it) as a tree: the process-wide one
+ * (schema_cache.h), else written and parsed into a; NULL if over cap. */
 static const gk_json *schema_of(gk_arena *a, const gk_type *t)
 {
+    const gk__schema_doc *doc = gk__schema_cached(t, GK_SCHEMA_NO_META);
+    if (doc)
+        return doc->tree;
     gk_buf b = GK_BUF_INIT(SCHEMA_CAP);
     gk_jw w;
     gk_jw_init(&w, &b);

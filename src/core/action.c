@@ -98,11 +98,18 @@ gk_action *gk_lookup_action(gk_genkit *g, const char *key)
 
 gk_action *gk_lookup(gk_genkit *g, gk_action_type type, const char *name)
 {
+    /* On the request path (every generate resolves its model): build the key without printf. */
     char key[256];
-    int n = snprintf(key, sizeof(key), "/%s/%s", gk_action_type_name(type), name);
-    if (n < 0 || (size_t)n >= sizeof(key))
+    const char *tn = gk_action_type_name(type);
+    size_t tl = strlen(tn);
+    size_t nl = strlen(name);
+    if (tl + nl + 2 >= sizeof(key))
         return NULL;
-    return gk__registry_find(&g->reg, key, (size_t)n);
+    key[0] = '/';
+    memcpy(key + 1, tn, tl);
+    key[1 + tl] = '/';
+    memcpy(key + 2 + tl, name, nl);
+    return gk__registry_find(&g->reg, key, tl + nl + 2);
 }
 
 size_t gk_action_count(gk_genkit *g)

@@ -4,7 +4,14 @@
  * structs are written inline, never as $ref (Gemini's responseSchema and OpenAI's strict mode
  * handle $ref badly), so a schema is as deep as its descriptor. */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
+#include <genkit/arena.h>
+#include <genkit/buf.h>
+#include <genkit/json.h>
+
+#include "schema/schema_cache.h"
 #include "schema/schema_internal.h"
 #include "base/banned.h"
 
@@ -207,4 +214,112 @@ void gk_schema_write_ex(gk_jw *w, const gk_type *t, unsigned flags)
 void gk_schema_write(gk_jw *w, const gk_type *t)
 {
     gk_schema_write_ex(w, t, 0);
+}
+
+/* ---- the per-process cache (schema_cache.h) ---- */
+
+/* Largest cached schema, as text; and how many (type, flags) pairs the table holds. A process has
+ * as many as it has descriptors used as model output or tool types: a few dozen. */
+#define CACHE_SCHEMA_CAP ((size_t)1 << 20)
+#define CACHE_SLOTS      1024u
+
+struct cache_entry {
+    gk__schema_doc doc;
+    const gk_type *type;
+    unsigned flags;
+    /* The descriptor's identity when the entry was made, checked on every hit. */
+    gk_kind kind;
+    size_t size;
+    const char *name;
+    const gk_field *fields;
+    gk_arena *arena; /* holds the entry, text and tree; kept for the life of the process */
+};
+
+static _Atomic(struct cache_entry *) cache_table[CACHE_SLOTS];
+static atomic_size_t cache_computed;
+
+static size_t cache_slot(const gk_type *t, unsigned flags)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)t >> 3) ^ ((uint64_t)flags << 61);
+    h *= 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 40) % CACHE_SLOTS;
+}
+
+static bool cache_matches(const struct cache_entry *e, const gk_type *t, unsigned flags)
+{
+    return e->type == t && e->flags == flags;
+}
+
+static bool cache_same_identity(const struct cache_entry *e, const gk_type *t)
+{
+    return e->kind == t->kind && e->size == t->size && e->name == t->name && e->fields == t->fields;
+}
+
+/* A new entry for (t, flags) in an arena of its own; NULL on failure. */
+static struct cache_entry *cache_make(const gk_type *t, unsigned flags)
+{
+    gk_arena *a = gk_arena_new(0);
+    if (!a)
+        return NULL;
+    gk_buf b = GK_BUF_INIT(CACHE_SCHEMA_CAP);
+    gk_jw w;
+    gk_jw_init(&w, &b);
+    gk_schema_write_ex(&w, t, flags);
+    struct cache_entry *e = NULL;
+    gk_json *tree = NULL;
+    if (!gk_buf_failed(&b) && gk_json_parse(a, b.ptr, b.len, NULL, &tree, NULL) == GK_OK)
+        e = GK_NEW(a, struct cache_entry, 1);
+    const char *text = e ? gk_arena_strndup(a, b.ptr, b.len) : NULL;
+    size_t len = b.len;
+    gk_buf_release(&b);
+    if (!text) {
+        gk_arena_free(a);
+        return NULL;
+    }
+    *e = (struct cache_entry){.doc = {.text = text, .len = len, .tree = tree},
+                              .type = t,
+                              .flags = flags,
+                              .kind = t->kind,
+                              .size = t->size,
+                              .name = t->name,
+                              .fields = t->fields,
+                              .arena = a};
+    atomic_fetch_add_explicit(&cache_computed, 1, memory_order_relaxed);
+    return e;
+}
+
+const gk__schema_doc *gk__schema_cached(const gk_type *t, unsigned flags)
+{
+    if (!t)
+        return NULL;
+    size_t start = cache_slot(t, flags);
+    struct cache_entry *mine = NULL;
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        _Atomic(struct cache_entry *) *slot = &cache_table[(start + i) % CACHE_SLOTS];
+        struct cache_entry *e = atomic_load_explicit(slot, memory_order_acquire);
+        if (!e) {
+            if (!mine)
+                mine = cache_make(t, flags);
+            if (!mine)
+                return NULL;
+            if (atomic_compare_exchange_strong_explicit(slot, &e, mine, memory_order_acq_rel,
+                                                        memory_order_acquire))
+                return &mine->doc;
+            /* Another thread filled the slot first: e is its entry; look at it as any other. */
+        }
+        if (cache_matches(e, t, flags)) {
+            if (mine)
+                gk_arena_free(mine->arena);
+            /* Same address, another descriptor (a type that was not static): not served. */
+            return cache_same_identity(e, t) ? &e->doc : NULL;
+        }
+    }
+    if (mine)
+        gk_arena_free(mine->arena);
+    return NULL;
+}
+
+size_t gk__schema_cache_computed(void)
+{
+    return atomic_load_explicit(&cache_computed, memory_order_relaxed);
 }

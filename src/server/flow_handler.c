@@ -2,13 +2,16 @@
 /* src/server/flow_handler.c - the Genkit flow protocol inside a request's fiber: run the action
  * on the decoded input and answer {"result": ...} or {"error": {...}} with the status's HTTP code,
  * or, when streaming, an SSE stream of data: {"message": chunk} events ended by a result or error
- * event. Streaming applies backpressure: a flow that produces faster than the client reads waits. */
+ * event. Streaming applies backpressure: a flow that produces faster than the client reads waits.
+ * A W3C traceparent header makes the flow's root span continue the caller's trace. */
 #include <string.h>
+#include <strings.h>
 
 #include <genkit/json.h>
 
 #include "base/log.h"
 #include "server/server_internal.h"
+#include "telemetry/trace.h"
 
 #include "base/banned.h"
 
@@ -123,7 +126,7 @@ static void run_stream(struct gk__srv_request *r)
             gk__log(GK_LOG_WARN, "stream failed: %s: %s", gk_status_name(st), err.message);
         gk_buf_reset(b);
         gk_buf_puts(b, "data: ");
-        gk__srv_error_json(b, st, err.message, err.path);
+        gk__srv_error_json_ex(b, st, err.message, err.path, true);
         gk_buf_puts(b, "\n\n");
     }
     if (!c->closing && !gk_buf_failed(b))
@@ -132,10 +135,28 @@ static void run_stream(struct gk__srv_request *r)
     gk__srv_responded(c);
 }
 
+/* Continue the caller's trace from a valid traceparent header. An invalid one, or more than one,
+ * is ignored (W3C Trace Context: the receiver then starts a new trace). */
+static void continue_trace(gk_ctx *ctx, const gk__http_request *h)
+{
+    const gk__http_header *found = NULL;
+    for (size_t i = 0; i < h->header_count; i++) {
+        const gk__http_header *hd = &h->headers[i];
+        if (hd->name.len != 11 || strncasecmp(hd->name.ptr, "traceparent", 11) != 0)
+            continue;
+        if (found)
+            return;
+        found = hd;
+    }
+    gk__traceparent tp;
+    if (found && gk__traceparent_parse(found->value.ptr, found->value.len, &tp))
+        gk__trace_continue(ctx, &tp);
+}
+
 void gk__srv_run_flow(gk_ctx *ctx, void *arg)
 {
     struct gk__srv_request *r = arg;
-    (void)ctx;
+    continue_trace(ctx, r->http);
     if (r->stream)
         run_stream(r);
     else

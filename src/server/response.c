@@ -140,6 +140,12 @@ void gk__srv_send(struct gk__srv_conn *c, int status, const char *content_type, 
 
 void gk__srv_error_json(gk_buf *b, gk_status status, const char *message, const char *path)
 {
+    gk__srv_error_json_ex(b, status, message, path, false);
+}
+
+void gk__srv_error_json_ex(gk_buf *b, gk_status status, const char *message, const char *path,
+                           bool text_details)
+{
     gk_jw w;
     gk_jw_init(&w, b);
     if (status == GK_INTERNAL || status == GK_UNKNOWN)
@@ -155,10 +161,17 @@ void gk__srv_error_json(gk_buf *b, gk_status status, const char *message, const 
     gk_jw_string(&w, message);
     if (path && *path && status != GK_INTERNAL && status != GK_UNKNOWN) {
         gk_jw_key(&w, "details");
-        gk_jw_object_begin(&w);
-        gk_jw_key(&w, "path");
-        gk_jw_string(&w, path);
-        gk_jw_object_end(&w);
+        if (text_details) {
+            gk_buf d = GK_BUF_INIT(sizeof(((gk_error *)0)->path) + 16);
+            gk_buf_printf(&d, "path: %s", path);
+            gk_jw_string(&w, d.ptr ? d.ptr : "");
+            gk_buf_release(&d);
+        } else {
+            gk_jw_object_begin(&w);
+            gk_jw_key(&w, "path");
+            gk_jw_string(&w, path);
+            gk_jw_object_end(&w);
+        }
     }
     gk_jw_object_end(&w);
     gk_jw_object_end(&w);

@@ -295,6 +295,10 @@ void gk__srv_send(struct gk__srv_conn *c, int status, const char *content_type, 
 /* Write {"error":{"status","message","details"?}} for status/message/path into b. INTERNAL and
  * UNKNOWN messages are replaced by "Internal Error". */
 void gk__srv_error_json(gk_buf *b, gk_status status, const char *message, const char *path);
+/* Like gk__srv_error_json; text_details writes details as the string "path: /x" instead of
+ * {"path":"/x"}: Genkit's JS streamFlow client prints details with string interpolation. */
+void gk__srv_error_json_ex(gk_buf *b, gk_status status, const char *message, const char *path,
+                           bool text_details);
 
 /* Send an error response: http is the HTTP status (0: from status). */
 void gk__srv_send_error(struct gk__srv_conn *c, int http, gk_status status, const char *message,

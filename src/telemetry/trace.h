@@ -54,8 +54,13 @@ bool gk__trace_request_install(gk_ctx *ctx, const gk__trace_request *req);
 /*
  * Begin a span as a child of ctx's current span (or a new trace's root) and make it current.
  *
+ * When nothing is traced, model and tool actions (subtype "model" / "tool") still get a
+ * metrics-only span: it is never current, never exported and has no ids, but its end feeds the
+ * model and tool metrics (metrics_hooks.h), which are always on.
+ *
  * Returns: the span (in ctx's arena), or NULL when nothing is traced (no sink and no requested
- *   trace) or over the arena cap; every other gk__span_* call accepts NULL and does nothing.
+ *   trace) and the action is neither a model nor a tool, or over the arena cap; every other
+ *   gk__span_* call accepts NULL and does nothing.
  * Context: ctx's fiber.
  */
 gk__span *gk__span_begin(gk_ctx *ctx, const gk__span_info *info);
@@ -64,7 +69,8 @@ gk__span *gk__span_begin(gk_ctx *ctx, const gk__span_info *info);
 bool gk__span_records_io(const gk__span *s);
 
 /* Record genkit:input / genkit:output as v encoded by t (capped at GK__SPAN_IO_CAP). No-op unless
- * gk__span_records_io. t NULL records nothing. */
+ * gk__span_records_io. t NULL records nothing. A model span's gk_generate_response output is also
+ * kept by reference (it must live until gk__span_end) for the token metrics. */
 void gk__span_set_input(gk__span *s, const gk_type *t, const void *v);
 void gk__span_set_output(gk__span *s, const gk_type *t, const void *v);
 
@@ -84,14 +90,60 @@ void gk__span_end(gk_ctx *ctx, gk__span *s, gk_status st, const gk_error *err);
 /* The current span of ctx, or NULL. */
 gk__span *gk__span_current(const gk_ctx *ctx);
 
-/* The span's trace id (32 hex) and span id (16 hex). Borrowed from s. */
+/* The span's trace id (32 hex) and span id (16 hex); "" for a metrics-only span. Borrowed from s. */
 const char *gk__span_trace_id(const gk__span *s);
 const char *gk__span_id(const gk__span *s);
 
 /* The span's genkit:path ("/{recipe,t:flow}/{course-1,t:flowStep}"). Borrowed from s. */
 const char *gk__span_path(const gk__span *s);
 
-/* The trace id of ctx's requested or running trace: set once its root span began; "" before. */
+/* The trace id of ctx's requested or running trace: set once its root span began (for a trace
+ * continued from a traceparent header, at once); "" before. */
 const char *gk__ctx_trace_id(const gk_ctx *ctx);
+
+/* ---- W3C trace context ---- */
+
+/* A traceparent: version-format 00 ("00-<trace id>-<parent span id>-<flags>"). Invariants after a
+ * successful parse: ids are lower-case hex, not all zeros, NUL-terminated. */
+typedef struct gk__traceparent {
+    char trace_id[33];
+    char span_id[17];
+    uint8_t flags; /* bit 0: sampled */
+} gk__traceparent;
+
+/* The length of a traceparent value with its NUL: "00-" 32 "-" 16 "-" 2, plus 1. */
+#define GK__TRACEPARENT_SIZE 56
+
+/*
+ * Parse a traceparent header value strictly (W3C Trace Context level 1): blanks around the value
+ * are ignored; hex must be lower case; all-zero ids and version ff are invalid; version 00 must
+ * be exactly 55 characters, and a later version at least 55 with '-' after them (its extra
+ * fields are ignored).
+ *
+ * Returns: true with *out filled; false (out untouched) for anything else.
+ */
+bool gk__traceparent_parse(const char *s, size_t len, gk__traceparent *out);
+
+/*
+ * Make the next span begun on ctx continue the remote trace tp: the span gets tp's trace id and
+ * tp's span id as its parent. It is exported only when a sink is active and tp is sampled (the
+ * parent-based sampling OpenTelemetry uses by default); otherwise nothing is traced, and
+ * gk__trace_traceparent still passes tp on.
+ *
+ * Ownership: tp is copied into ctx's arena.
+ * Context: ctx's fiber, before the action starts. Returns: false if ctx already has a span or
+ *   trace request, or over the arena cap.
+ */
+bool gk__trace_continue(gk_ctx *ctx, const gk__traceparent *tp);
+
+/*
+ * The traceparent value for an outgoing call made in ctx's current span:
+ * "00-<trace id>-<span id>-<01 when exported, else 00>", or, before any span of a continued
+ * trace, the incoming header's ids and flags.
+ *
+ * Context: ctx's fiber (reads its span slot). Returns: true with out set (55 characters and a
+ *   NUL); false when ctx has no trace (out is then "").
+ */
+bool gk__trace_traceparent(const gk_ctx *ctx, char out[GK__TRACEPARENT_SIZE]);
 
 #endif
