@@ -68,6 +68,17 @@ typedef enum gk_log_severity {
  */
 GK_API void gk_log(gk_log_severity sev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Receives one item of a comma-separated list: s[0..len) (not NUL-terminated). */
+typedef gk_status (*gk_listed_fn)(const char *s, size_t len, void *arg, gk_error *err);
+
+/*
+ * Call fn for each item of a comma-separated list such as "gpt-4o, o3-mini" (the GK_<PLUGIN>_MODELS
+ * variables): blanks around items are trimmed and empty items skipped.
+ *
+ * Context: any. Returns: GK_OK (also for a NULL or empty list); else the first failing fn's status.
+ */
+GK_API gk_status gk_plugin_each_listed(const char *list, gk_listed_fn fn, void *arg, gk_error *err);
+
 /* ---- built-in plugin: local ---- */
 
 /*

@@ -150,6 +150,18 @@ static gk_status define_extra(gk_plugin_host *host, const struct anthropic *p, c
     return define_one(host, p, copy, NULL, native, err);
 }
 
+/* GK_ANTHROPIC_MODELS items, through gk_plugin_each_listed. */
+struct listed {
+    gk_plugin_host *host;
+    const struct anthropic *p;
+};
+
+static gk_status define_listed(const char *s, size_t len, void *arg, gk_error *err)
+{
+    struct listed *l = arg;
+    return define_extra(l->host, l->p, s, len, err);
+}
+
 gk_status gk_anthropic_init(gk_plugin_host *host, const gk_anthropic_opts *opts, gk_error *err)
 {
     static const gk_anthropic_opts none = {0};
@@ -204,23 +216,8 @@ gk_status gk_anthropic_init(gk_plugin_host *host, const gk_anthropic_opts *opts,
         for (size_t i = 0; st == GK_OK && opts->models[i]; i++)
             st = define_extra(host, p, opts->models[i], strlen(opts->models[i]), err);
     } else {
-        const char *list = getenv("GK_ANTHROPIC_MODELS");
-        while (st == GK_OK && list && *list) {
-            size_t n = strcspn(list, ",");
-            const char *s = list;
-            size_t len = n;
-            while (len > 0 && isspace((unsigned char)*s)) {
-                s++;
-                len--;
-            }
-            while (len > 0 && isspace((unsigned char)s[len - 1]))
-                len--;
-            if (len > 0)
-                st = define_extra(host, p, s, len, err);
-            list += n;
-            if (*list == ',')
-                list++;
-        }
+        struct listed l = {host, p};
+        st = gk_plugin_each_listed(getenv("GK_ANTHROPIC_MODELS"), define_listed, &l, err);
     }
     if (st != GK_OK)
         return st;

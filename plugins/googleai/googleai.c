@@ -440,38 +440,33 @@ static gk_status define_extra_embedder(gk_plugin_host *host, struct googleai *p,
     return define_embedder(host, p, id, NULL, 0, err);
 }
 
-/* Define each id of a comma-separated list (blanks around ids ignored, empty items skipped). */
+/* Define each id of a comma-separated list (see gk_plugin_each_listed). */
+struct listed {
+    gk_plugin_host *host;
+    struct googleai *p;
+    define_fn fn;
+    size_t n;
+};
+
+static gk_status define_listed(const char *s, size_t len, void *arg, gk_error *err)
+{
+    struct listed *l = arg;
+    char id[160];
+    if (len >= sizeof(id))
+        return gk_error_set(err, GK_INVALID_ARGUMENT, "", "listed id longer than %zu bytes",
+                            sizeof(id) - 1);
+    if (++l->n > MAX_LISTED)
+        return gk_error_set(err, GK_INVALID_ARGUMENT, "", "more than %d ids listed", MAX_LISTED);
+    memcpy(id, s, len);
+    id[len] = '\0';
+    return l->fn(l->host, l->p, id, err);
+}
+
 static gk_status define_list(gk_plugin_host *host, struct googleai *p, const char *list,
                              define_fn fn, gk_error *err)
 {
-    char id[160];
-    size_t n = 0;
-    const char *s = list;
-    while (s && *s) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        while (len && (*s == ' ' || *s == '\t')) {
-            s++;
-            len--;
-        }
-        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-            len--;
-        if (len >= sizeof(id))
-            return gk_error_set(err, GK_INVALID_ARGUMENT, "", "listed id longer than %zu bytes",
-                                sizeof(id) - 1);
-        if (len) {
-            if (++n > MAX_LISTED)
-                return gk_error_set(err, GK_INVALID_ARGUMENT, "", "more than %d ids listed",
-                                    MAX_LISTED);
-            memcpy(id, s, len);
-            id[len] = '\0';
-            gk_status st = fn(host, p, id, err);
-            if (st != GK_OK)
-                return st;
-        }
-        s = end ? end + 1 : NULL;
-    }
-    return GK_OK;
+    struct listed l = {host, p, fn, 0};
+    return gk_plugin_each_listed(list, define_listed, &l, err);
 }
 
 static gk_status define_array(gk_plugin_host *host, struct googleai *p, const char *const *ids,

@@ -329,6 +329,24 @@ static gk_status define_embedder(gk_plugin_host *host, struct oai *o, const char
     return gk_host_define_embedder(host, &d, err);
 }
 
+/* One item of a comma-separated environment value, through gk_plugin_each_listed. */
+struct listed {
+    gk_plugin_host *host;
+    struct oai *o;
+    bool embedders;
+};
+
+static gk_status define_listed_item(const char *s, size_t len, void *arg, gk_error *err)
+{
+    struct listed *l = arg;
+    const char *id = gk_arena_strndup(gk_host_arena(l->host), s, len);
+    if (!id)
+        return oom_init(err);
+    if (l->embedders)
+        return define_embedder(l->host, l->o, id, NULL, 0, err);
+    return define_model(l->host, l->o, id, NULL, CHAT_SUPPORTS | GK_MODEL_MEDIA, err);
+}
+
 /* Define each id of a NULL-terminated list, or of a comma-separated environment value. */
 static gk_status define_listed(gk_plugin_host *host, struct oai *o, const char *const *list,
                                const char *env_value, bool embedders, gk_error *err)
@@ -341,30 +359,8 @@ static gk_status define_listed(gk_plugin_host *host, struct oai *o, const char *
                      : define_model(host, o, list[i], NULL, CHAT_SUPPORTS | GK_MODEL_MEDIA, err);
         return st;
     }
-    if (!env_value)
-        return GK_OK;
-    gk_arena *a = gk_host_arena(host);
-    const char *p = env_value;
-    while (st == GK_OK && *p) {
-        size_t n = strcspn(p, ",");
-        const char *start = p;
-        const char *end = p + n;
-        while (start < end && (*start == ' ' || *start == '\t'))
-            start++;
-        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        if (end > start) {
-            const char *id = gk_arena_strndup(a, start, (size_t)(end - start));
-            if (!id)
-                return oom_init(err);
-            st = embedders ? define_embedder(host, o, id, NULL, 0, err)
-                           : define_model(host, o, id, NULL, CHAT_SUPPORTS | GK_MODEL_MEDIA, err);
-        }
-        p += n;
-        if (*p == ',')
-            p++;
-    }
-    return st;
+    struct listed l = {host, o, embedders};
+    return gk_plugin_each_listed(env_value, define_listed_item, &l, err);
 }
 
 static gk_status build_headers(gk_arena *a, struct oai *o, const char *org, const char *project,

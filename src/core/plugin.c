@@ -111,3 +111,32 @@ gk_status gk__plugins_init(gk_genkit *g, const gk_plugin *const *plugins, gk_err
     }
     return GK_OK;
 }
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+gk_status gk_plugin_each_listed(const char *list, gk_listed_fn fn, void *arg, gk_error *err)
+{
+    while (list && *list) {
+        size_t n = strcspn(list, ",");
+        const char *s = list;
+        size_t len = n;
+        while (len && is_blank(*s)) {
+            s++;
+            len--;
+        }
+        while (len && is_blank(s[len - 1]))
+            len--;
+        if (len) {
+            gk_status st = fn(s, len, arg, err);
+            if (st != GK_OK)
+                return st;
+        }
+        list += n;
+        if (*list == ',')
+            list++;
+    }
+    return GK_OK;
+}
