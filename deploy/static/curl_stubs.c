@@ -84,6 +84,9 @@ void ber_free() {}
 void ber_memfree();
 void ber_memfree() {}
 
+void ber_memvfree();
+void ber_memvfree() {}
+
 int RTMP_Connect1();
 int RTMP_Connect1() { return 0; } /* RTMP: 0 is failure */
 
