@@ -53,14 +53,17 @@ bench: build
 bench-peers: build
 	BUILD=$(BUILD) STATIC_BUILD=$(STATIC_BUILD) bash bench/peers/run.sh
 
-# libFuzzer (clang) over every parser: FUZZ_SECONDS each, new findings land in fuzz/corpus/<name>/.
+# libFuzzer (clang) over every parser: FUZZ_SECONDS each, seeded from fuzz/corpus/<name>/; the
+# grown corpus stays in build-fuzz/corpus/<name>/ and crashes in build-fuzz/crash-<name>-*: a crash
+# becomes a small file in fuzz/corpus/<name>/ (replayed by make test) once fixed.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGK_FUZZ=ON -DGK_TESTS=OFF >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
 	@for f in build-fuzz/fuzz/fuzz_*; do n=$$(basename $$f); n=$${n#fuzz_}; \
-	    echo "fuzzing $$n for $(FUZZ_SECONDS) s"; mkdir -p fuzz/corpus/$$n; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 fuzz/corpus/$$n || exit 1; done
+	    echo "fuzzing $$n for $(FUZZ_SECONDS) s"; mkdir -p build-fuzz/corpus/$$n; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build-fuzz/crash-$$n- \
+	        build-fuzz/corpus/$$n fuzz/corpus/$$n || exit 1; done
 
 # ThreadSanitizer build of the suite (the multi-loop server and runtime tests).
 tsan: deps

@@ -10,6 +10,10 @@
 #include "core/core.h"
 #include "core/instance.h"
 #include "core/plugin_host.h"
+#include "runtime/sched.h"
+#include "telemetry/export.h"
+#include "telemetry/otlp.h"
+#include "telemetry/trace.h"
 #include "base/banned.h"
 
 /* Definitions (names, schemas, metadata) are small; cap the instance arena well above need. */
@@ -65,6 +69,11 @@ gk_genkit *gk_init(const gk_init_opts *opts, gk_error *err)
         return NULL;
     }
     const gk_config *cfg = g->has_config ? &g->config : NULL;
+    if (cfg && cfg->has_telemetry &&
+        (cfg->telemetry.otlp_endpoint || cfg->telemetry.service_name))
+        gk__telemetry_set_otlp(&(gk__otlp_config){.endpoint = cfg->telemetry.otlp_endpoint,
+                                                  .service_name = cfg->telemetry.service_name});
+    gk__http_set_traceparent_source(gk__trace_traceparent);
     gk_runtime_opts ro = {.threads = opts->threads};
     if (!ro.threads && cfg && cfg->has_server)
         ro.threads = cfg->server.threads;
@@ -93,6 +102,8 @@ void gk_shutdown(gk_genkit *g)
 {
     if (!g)
         return;
+    /* Spans still waiting for their batch would be lost with the process: send them, briefly. */
+    gk__telemetry_flush(2000);
     gk_runtime_free(g->rt);
     gk__registry_release(&g->reg);
     if (g->has_config)

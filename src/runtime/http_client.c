@@ -17,6 +17,7 @@
 #include <genkit/buf.h>
 #include <genkit/http.h>
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -503,6 +504,13 @@ static bool has_header(const gk_http_request *req, const char *name)
     return false;
 }
 
+static _Atomic(gk__traceparent_fn) traceparent_source;
+
+void gk__http_set_traceparent_source(gk__traceparent_fn fn)
+{
+    atomic_store_explicit(&traceparent_source, fn, memory_order_release);
+}
+
 static gk_status set_options(struct call *c, gk_error *err)
 {
     const gk_http_request *req = c->req;
@@ -524,6 +532,15 @@ static gk_status set_options(struct call *c, gk_error *err)
         if (!extra[i])
             continue;
         n = curl_slist_append(l, extra[i]);
+        if (!n)
+            goto oom;
+        l = n;
+    }
+    /* W3C trace context: the upstream call continues the current span's trace. */
+    gk__traceparent_fn tp_fn = atomic_load_explicit(&traceparent_source, memory_order_acquire);
+    char tp[13 + 56] = "traceparent: ";
+    if (tp_fn && !has_header(req, "traceparent") && tp_fn(c->ctx, tp + 13)) {
+        struct curl_slist *n = curl_slist_append(l, tp); /* curl copies it */
         if (!n)
             goto oom;
         l = n;

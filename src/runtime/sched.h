@@ -105,6 +105,13 @@ void gk__wait(gk_waiter *w);
  */
 void gk__loop_call(void (*fn)(void *arg), void *arg);
 
+/* Where outgoing HTTP requests get their W3C `traceparent` header: the telemetry layer, which the
+ * runtime must not include, registers its function here (core does it in gk_init). fn writes the
+ * header value (55 characters and a NUL) for ctx's current span and returns true, or returns false
+ * for "no trace". Set once before serving; NULL turns it off. */
+typedef bool (*gk__traceparent_fn)(const gk_ctx *ctx, char out[56]);
+void gk__http_set_traceparent_source(gk__traceparent_fn fn);
+
 /* Counters for metrics: fibers alive and pooled stacks on this loop. */
 size_t gk__loop_fibers(const gk_loop *loop);
 size_t gk__loop_stacks_pooled(const gk_loop *loop);

@@ -3,9 +3,13 @@
  * step is a span (W3C trace and span ids, genkit:name/type/metadata:subtype/path/input/output/
  * state/isRoot/isFailureSource), parented through the context slot GK_CTX_SLOT_SPAN, so branches
  * started with gk_go become child spans. Finished traces are serialized as Genkit TraceData JSON
- * and handed to the export queue (export.h); nothing here does I/O.
+ * and/or OTLP span objects and handed to the export queue (export.h); nothing here does I/O.
+ * Model and tool spans feed the metrics when they end (metrics_hooks.h). A trace may continue a
+ * remote one (W3C traceparent, gk__trace_continue), and gk__trace_traceparent gives the value for
+ * outgoing calls.
  * Cost: with no sink configured and no trace requested, gk__span_begin is a slot read and an
- * atomic load, and inputs and outputs are never encoded.
+ * atomic load (plus one small arena allocation for model and tool actions, for the metrics), and
+ * inputs and outputs are never encoded.
  * Threads: a span belongs to its context's loop (its trace's fibers all run there). */
 #ifndef GK_TELEMETRY_TRACE_H
 #define GK_TELEMETRY_TRACE_H
