@@ -102,8 +102,7 @@ tree_kib() {
 post() { curl -sf -X POST -H 'Content-Type: application/json' -d "$body" "$1"; }
 
 wait_200() { # url: waits up to 20 s
-    local i
-    for i in $(seq 400); do
+    for _ in $(seq 400); do
         post "$1" >/dev/null 2>&1 && return 0
         sleep 0.05
     done
@@ -170,9 +169,8 @@ to_ms() { # wrk latency (123.45us|1.23ms|1.2s|1.2m) -> ms
 
 cold_start_ms() { # name port -> median ms over cold_runs
     local -a cmd
-    local i
     mapfile -t cmd < <(server_cmd "$1" "$2")
-    for i in $(seq "$cold_runs"); do
+    for _ in $(seq "$cold_runs"); do
         PORT=$2 "$work/coldstart" "$2" /recipe "$body" -- "${cmd[@]}" 2>/dev/null |
             awk '/cold_start_us/ {printf "%.2f\n", $2 / 1000}'
     done | sort -g | awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : "n/a")}'
