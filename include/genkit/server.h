@@ -57,6 +57,9 @@ typedef struct gk_server_opts {
     /* ---- operations endpoints ---- */
     bool no_metrics; /* do not serve GET /metrics (Prometheus text format) */
     bool no_openapi; /* do not serve GET /openapi.json (OpenAPI 3.1 of the flows) */
+    /* Names of the flows to serve, NULL-terminated; NULL: every flow. A name that is not a defined
+     * flow makes the server refuse to start (GK_INVALID_ARGUMENT). */
+    const char *const *flows;
 } gk_server_opts;
 
 /*

@@ -196,6 +196,14 @@ static gk_status check(gk_config *c, gk__yaml *doc, const char *name, gk_error *
         for (size_t i = 0; i < n; i++)
             c->cors_origins[i] = c->server.cors.origins.items[i];
     }
+    if (c->has_flows && c->flows.expose.items) {
+        size_t n = c->flows.expose.count;
+        c->expose = GK_NEW(c->arena, const char *, n + 1);
+        if (!c->expose)
+            return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory");
+        for (size_t i = 0; i < n; i++)
+            c->expose[i] = c->flows.expose.items[i];
+    }
     return GK_OK;
 }
 
@@ -328,6 +336,8 @@ void gk__config_apply_server(const gk_config *cfg, gk_server_opts *o)
         o->write_timeout_ms = t->write_ms > 0 ? t->write_ms : o->write_timeout_ms;
         o->drain_timeout_ms = t->drain_ms > 0 ? t->drain_ms : o->drain_timeout_ms;
     }
+    if (cfg->expose)
+        o->flows = cfg->expose;
     if (cfg->cors_origins) {
         o->cors_origins = cfg->cors_origins;
         o->cors_methods = s->cors.methods;

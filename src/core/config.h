@@ -130,6 +130,7 @@ typedef struct gk_config {
     gk_flow_auth *server_auth;
     size_t server_nauth;
     const char **cors_origins;
+    const char **expose; /* flows.expose, NULL-terminated (NULL: every flow) */
 } gk_config;
 
 /*

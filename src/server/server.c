@@ -92,21 +92,37 @@ static int flow_sort(const void *x, const void *y)
     return memcmp(a->name, b->name, a->len);
 }
 
-static bool build_flow_table(gk_server *s)
+static bool listed(const char *const *names, const char *name)
 {
+    for (size_t i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The flows this server answers: every flow, or those named in expose (each must exist). */
+static gk_status build_flow_table(gk_server *s, const char *const *expose, gk_error *err)
+{
+    for (size_t i = 0; expose && expose[i]; i++)
+        if (!gk_lookup(s->g, GK_ACTION_FLOW, expose[i]))
+            return gk_error_set(err, GK_INVALID_ARGUMENT, "",
+                                "flow \"%s\" is listed to be served but is not defined",
+                                expose[i]);
     size_t n = gk_action_count(s->g);
     s->flows = calloc(n ? n : 1, sizeof(*s->flows));
     if (!s->flows)
-        return false;
+        return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory");
     for (size_t i = 0; i < n; i++) {
         gk_action *a = gk_action_at(s->g, i);
         if (!a || gk_action_get_type(a) != GK_ACTION_FLOW)
             continue;
         const char *name = gk_action_name(a);
+        if (expose && !listed(expose, name))
+            continue;
         s->flows[s->nflows++] = (struct gk__srv_flow){name, strlen(name), a};
     }
     qsort(s->flows, s->nflows, sizeof(*s->flows), flow_sort);
-    return true;
+    return GK_OK;
 }
 
 static gk_status open_sockets(gk_server *s, gk_error *err)
@@ -269,8 +285,7 @@ static gk_server *server_new(gk_genkit *g, const gk_server_opts *opts, bool sign
         s->fds[i] = -1;
 
     gk__genkit_freeze(g);
-    if (!build_flow_table(s)) {
-        gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory");
+    if (build_flow_table(s, o.flows, err) != GK_OK) {
         server_free(s);
         return NULL;
     }

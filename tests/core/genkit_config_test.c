@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tests/core/genkit_config_test.c - gk_init reads genkit.yaml ($GENKIT_CONFIG) and refuses to start
  * on a bad one; gk_server_start applies its server section. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <genkit/genkit.h>
@@ -85,5 +88,87 @@ TEST(server_listens_where_the_config_says)
     ASSERT_TRUE(s);
     EXPECT_GT(gk_server_port(s), 0);
     gk_server_stop(s);
+    gk_shutdown(g);
+}
+
+/* ---- flows.expose / gk_server_opts.flows ---- */
+
+static gk_status same(gk_ctx *ctx, const gk_json *in, gk_json *out, gk_error *err)
+{
+    (void)ctx, (void)err;
+    *out = *in;
+    return GK_OK;
+}
+
+/* The HTTP status of POST /<flow> {"data":1} on 127.0.0.1:port, or -1. */
+static int post_status(int port, const char *flow)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    char req[256];
+    int n = snprintf(req, sizeof(req),
+                     "POST /%s HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n"
+                     "\r\n{\"data\":1}",
+                     flow);
+    char resp[64] = "";
+    if (write(fd, req, (size_t)n) != n || read(fd, resp, sizeof(resp) - 1) < 12) {
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return (int)strtol(resp + 9, NULL, 10);
+}
+
+static gk_genkit *two_flows(void)
+{
+    gk_error err = {0};
+    gk_genkit *g = gk_init(&(gk_init_opts){.threads = 1}, &err);
+    if (g && (!GK_DEFINE_FLOW(g, "shown", NULL, same, gk_json, gk_json, &err) ||
+              !GK_DEFINE_FLOW(g, "hidden", NULL, same, gk_json, gk_json, &err))) {
+        gk_shutdown(g);
+        return NULL;
+    }
+    return g;
+}
+
+TEST(config_flows_expose_serves_only_the_listed_flows)
+{
+    char *path = write_temp("flows:\n  expose: [shown]\n");
+    ASSERT_TRUE(path);
+    setenv("GENKIT_CONFIG", path, 1);
+    gk_genkit *g = two_flows();
+    unsetenv("GENKIT_CONFIG");
+    unlink(path);
+    ASSERT_TRUE(g);
+    gk_error err = {0};
+    gk_server *s = gk_server_start(g, &(gk_server_opts){.port = -1, .quiet = true}, &err);
+    ASSERT_TRUE(s);
+
+    EXPECT_EQ(post_status(gk_server_port(s), "shown"), 200);
+    EXPECT_EQ(post_status(gk_server_port(s), "hidden"), 404);
+
+    gk_server_stop(s);
+    gk_shutdown(g);
+}
+
+TEST(server_refuses_to_start_when_a_listed_flow_is_not_defined)
+{
+    gk_genkit *g = two_flows();
+    ASSERT_TRUE(g);
+    gk_error err = {0};
+    const char *const names[] = {"shown", "missing", NULL};
+
+    gk_server *s = gk_server_start(g, &(gk_server_opts){.port = -1, .quiet = true, .flows = names},
+                                   &err);
+
+    EXPECT_TRUE(s == NULL);
+    EXPECT_EQ(err.status, GK_INVALID_ARGUMENT);
+    EXPECT_STREQ(err.message, "flow \"missing\" is listed to be served but is not defined");
     gk_shutdown(g);
 }
