@@ -277,6 +277,110 @@ static const char *type_of(const gk_json *schema)
     return "string";
 }
 
+/* The keywords gen_value reads from one schema, found in a single pass over its members (each the
+ * first member of that name, as gk_json_get finds it; NULL when absent or schema is no object).
+ * It runs for every value of every answer: one pass instead of a look-up per keyword. */
+struct kw {
+    const gk_json *konst, *enm, *any_of, *one_of, *all_of, *type, *properties, *items, *format;
+    const gk_json *min_length, *max_length, *min_items, *max_items, *minimum, *maximum;
+    const gk_json *exclusive_minimum, *exclusive_maximum, *dflt, *required;
+};
+
+static void kw_set(const gk_json **slot, const gk_json *m)
+{
+    if (!*slot)
+        *slot = m;
+}
+
+static void kw_scan(const gk_json *schema, struct kw *k)
+{
+    static const struct kw none;
+    *k = none;
+    if (!schema || schema->type != GK_JSON_OBJECT)
+        return;
+    for (size_t i = 0; i < schema->count; i++) {
+        const gk_json *m = &schema->items[i];
+        const char *key = m->key;
+        const gk_json **slot = NULL;
+        /* By length first: most members (description, title) match no keyword at all. */
+#define KW_IS(str) (sizeof(str) - 1 == m->key_len && memcmp(key, str, sizeof(str) - 1) == 0)
+        switch (m->key_len) {
+        case 4:
+            slot = KW_IS("enum") ? &k->enm : KW_IS("type") ? &k->type : NULL;
+            break;
+        case 5:
+            slot = KW_IS("const")   ? &k->konst
+                   : KW_IS("anyOf") ? &k->any_of
+                   : KW_IS("oneOf") ? &k->one_of
+                   : KW_IS("allOf") ? &k->all_of
+                   : KW_IS("items") ? &k->items
+                                    : NULL;
+            break;
+        case 6:
+            slot = KW_IS("format") ? &k->format : NULL;
+            break;
+        case 7:
+            slot = KW_IS("minimum")   ? &k->minimum
+                   : KW_IS("maximum") ? &k->maximum
+                   : KW_IS("default") ? &k->dflt
+                                      : NULL;
+            break;
+        case 8:
+            slot = KW_IS("minItems")   ? &k->min_items
+                   : KW_IS("maxItems") ? &k->max_items
+                   : KW_IS("required") ? &k->required
+                                       : NULL;
+            break;
+        case 9:
+            slot = KW_IS("minLength") ? &k->min_length : KW_IS("maxLength") ? &k->max_length : NULL;
+            break;
+        case 10:
+            slot = KW_IS("properties") ? &k->properties : NULL;
+            break;
+        case 16:
+            slot = KW_IS("exclusiveMinimum")   ? &k->exclusive_minimum
+                   : KW_IS("exclusiveMaximum") ? &k->exclusive_maximum
+                                               : NULL;
+            break;
+        default:
+            break;
+        }
+#undef KW_IS
+        if (slot)
+            kw_set(slot, m);
+    }
+}
+
+/* number_of for a keyword already found. */
+static bool kw_number(const gk_json *v, double *out)
+{
+    if (!v || v->type != GK_JSON_NUMBER)
+        return false;
+    *out = v->number;
+    return true;
+}
+
+/* type_of for a scanned schema. */
+static const char *kw_type(const struct kw *k)
+{
+    const gk_json *t = k->type;
+    if (t && t->type == GK_JSON_STRING)
+        return t->str;
+    if (t && t->type == GK_JSON_ARRAY) {
+        for (size_t i = 0; i < t->count; i++) {
+            if (t->items[i].type == GK_JSON_STRING && strcmp(t->items[i].str, "null") != 0)
+                return t->items[i].str;
+        }
+        if (t->count > 0 && t->items[0].type == GK_JSON_STRING)
+            return t->items[0].str;
+    }
+    if (k->properties)
+        return "object";
+    if (k->items)
+        return "array";
+    return "string";
+}
+
 static gk_json *gen_value(struct gen *g, const gk_json *schema, const char *name, size_t index,
                           int depth);
 
@@ -286,9 +390,9 @@ static gk_json *oom(struct gen *g)
     return NULL;
 }
 
-static gk_json *gen_string(struct gen *g, const gk_json *schema, const char *name, size_t index)
+static gk_json *gen_string(struct gen *g, const struct kw *k, const char *name, size_t index)
 {
-    const gk_json *fmt = member(schema, "format");
+    const gk_json *fmt = k->format;
     const char *fixed = NULL;
     if (fmt && fmt->type == GK_JSON_STRING) {
         static const char *const formats[][2] = {
@@ -314,9 +418,10 @@ static gk_json *gen_string(struct gen *g, const gk_json *schema, const char *nam
     }
     double min_len = 0;
     double max_len = -1;
-    number_of(schema, "minLength", &min_len);
-    number_of(schema, "maxLength", &max_len);
-    size_t have = code_points(s);
+    kw_number(k->min_length, &min_len);
+    kw_number(k->max_length, &max_len);
+    /* Counted only when a bound needs it: it runs for every string of every answer. */
+    size_t have = max_len >= 0 || min_len > 0 ? code_points(s) : 0;
     if (max_len >= 0 && (double)have > max_len) {
         /* Cut after max_len code points. */
         size_t keep = 0;
@@ -354,24 +459,24 @@ static gk_json *gen_string(struct gen *g, const gk_json *schema, const char *nam
     return v ? v : oom(g);
 }
 
-static gk_json *gen_number(struct gen *g, const gk_json *schema, bool integer)
+static gk_json *gen_number(struct gen *g, const struct kw *k, bool integer)
 {
     double lo = -INFINITY;
     double hi = INFINITY;
     double x = 0;
-    if (number_of(schema, "minimum", &x))
+    if (kw_number(k->minimum, &x))
         lo = integer ? ceil(x) : x;
-    if (number_of(schema, "exclusiveMinimum", &x))
+    if (kw_number(k->exclusive_minimum, &x))
         lo = fmax(lo, integer ? floor(x) + 1 : x + 1);
-    if (number_of(schema, "maximum", &x))
+    if (kw_number(k->maximum, &x))
         hi = integer ? floor(x) : x;
-    if (number_of(schema, "exclusiveMaximum", &x))
+    if (kw_number(k->exclusive_maximum, &x))
         hi = fmin(hi, integer ? ceil(x) - 1 : x - 1);
     if (lo > hi && !integer && isfinite(lo) && isfinite(hi)) {
         /* Exclusive bounds closer than 2 apart: the midpoint is still inside. */
         double a = 0, b = 0;
-        number_of(schema, "exclusiveMinimum", &a);
-        number_of(schema, "exclusiveMaximum", &b);
+        kw_number(k->exclusive_minimum, &a);
+        kw_number(k->exclusive_maximum, &b);
         lo = hi = (a + b) / 2;
     }
     if (lo > hi) {
@@ -380,7 +485,7 @@ static gk_json *gen_number(struct gen *g, const gk_json *schema, bool integer)
         return NULL;
     }
     double v;
-    const gk_json *dflt = member(schema, "default");
+    const gk_json *dflt = k->dflt;
     if (dflt && dflt->type == GK_JSON_NUMBER && dflt->number >= lo && dflt->number <= hi &&
         (!integer || dflt->is_int))
         v = dflt->number;
@@ -393,12 +498,12 @@ static gk_json *gen_number(struct gen *g, const gk_json *schema, bool integer)
     return out ? out : oom(g);
 }
 
-static gk_json *gen_array(struct gen *g, const gk_json *schema, const char *name, int depth)
+static gk_json *gen_array(struct gen *g, const struct kw *k, const char *name, int depth)
 {
     double min_items = 0;
     double max_items = -1;
-    number_of(schema, "minItems", &min_items);
-    number_of(schema, "maxItems", &max_items);
+    kw_number(k->min_items, &min_items);
+    kw_number(k->max_items, &max_items);
     double n = min_items > 3 ? min_items : 3;
     if (max_items >= 0 && max_items < n)
         n = max_items;
@@ -410,7 +515,7 @@ static gk_json *gen_array(struct gen *g, const gk_json *schema, const char *name
     gk_json *arr = gk_json_new_array(g->a);
     if (!arr)
         return oom(g);
-    const gk_json *items = member(schema, "items");
+    const gk_json *items = k->items;
     for (size_t i = 0; i < (size_t)n; i++) {
         gk_json *v = gen_value(g, items, name, i + 1, depth + 1);
         if (!v)
@@ -421,12 +526,12 @@ static gk_json *gen_array(struct gen *g, const gk_json *schema, const char *name
     return arr;
 }
 
-static gk_json *gen_object(struct gen *g, const gk_json *schema, int depth)
+static gk_json *gen_object(struct gen *g, const struct kw *k, int depth)
 {
     gk_json *obj = gk_json_new_object(g->a);
     if (!obj)
         return oom(g);
-    const gk_json *props = member(schema, "properties");
+    const gk_json *props = k->properties;
     if (props && props->type == GK_JSON_OBJECT) {
         for (size_t i = 0; i < props->count; i++) {
             const gk_json *p = &props->items[i];
@@ -438,26 +543,31 @@ static gk_json *gen_object(struct gen *g, const gk_json *schema, int depth)
         }
     }
     /* Required names without a property schema still need a value. */
-    const gk_json *req = member(schema, "required");
+    const gk_json *req = k->required;
     if (req && req->type == GK_JSON_ARRAY) {
         for (size_t i = 0; i < req->count; i++) {
-            const gk_json *k = &req->items[i];
-            if (k->type != GK_JSON_STRING || gk_json_get(obj, k->str))
+            const gk_json *rk = &req->items[i];
+            if (rk->type != GK_JSON_STRING || gk_json_get(obj, rk->str))
                 continue;
-            gk_json *v = gen_value(g, NULL, k->str, 0, depth + 1);
-            if (!v || !gk_json_object_set(g->a, obj, k->str, v))
+            gk_json *v = gen_value(g, NULL, rk->str, 0, depth + 1);
+            if (!v || !gk_json_object_set(g->a, obj, rk->str, v))
                 return v ? oom(g) : NULL;
         }
     }
     return obj;
 }
 
-static gk_json *first_of(const gk_json *schema, const char *key)
+static gk_json *first_of(const gk_json *alts)
 {
-    const gk_json *alts = member(schema, key);
     if (alts && alts->type == GK_JSON_ARRAY && alts->count > 0)
         return &alts->items[0];
     return NULL;
+}
+
+/* strcmp(t, name) == 0, deciding most mismatches on the first byte. */
+static bool type_is(const char *t, const char *name)
+{
+    return t[0] == name[0] && strcmp(t, name) == 0;
 }
 
 /* A value valid against schema (NULL schema: any value; we make a string). */
@@ -469,35 +579,37 @@ static gk_json *gen_value(struct gen *g, const gk_json *schema, const char *name
                      MAX_SCHEMA_DEPTH);
         return NULL;
     }
-    const gk_json *c = member(schema, "const");
+    struct kw k;
+    kw_scan(schema, &k);
+    const gk_json *c = k.konst;
     if (c)
         return (gk_json *)c;
-    const gk_json *e = member(schema, "enum");
+    const gk_json *e = k.enm;
     if (e && e->type == GK_JSON_ARRAY && e->count > 0)
         return &e->items[index > 0 ? (index - 1) % e->count : 0];
-    const gk_json *alt = first_of(schema, "anyOf");
+    const gk_json *alt = first_of(k.any_of);
     if (!alt)
-        alt = first_of(schema, "oneOf");
+        alt = first_of(k.one_of);
     if (!alt)
-        alt = first_of(schema, "allOf");
+        alt = first_of(k.all_of);
     if (alt)
         return gen_value(g, alt, name, index, depth + 1);
-    const char *t = type_of(schema);
+    const char *t = kw_type(&k);
     gk_json *v;
-    if (strcmp(t, "object") == 0)
-        return gen_object(g, schema, depth);
-    if (strcmp(t, "array") == 0)
-        return gen_array(g, schema, name, depth);
-    if (strcmp(t, "integer") == 0)
-        return gen_number(g, schema, true);
-    if (strcmp(t, "number") == 0)
-        return gen_number(g, schema, false);
-    if (strcmp(t, "boolean") == 0)
+    if (type_is(t, "object"))
+        return gen_object(g, &k, depth);
+    if (type_is(t, "array"))
+        return gen_array(g, &k, name, depth);
+    if (type_is(t, "integer"))
+        return gen_number(g, &k, true);
+    if (type_is(t, "number"))
+        return gen_number(g, &k, false);
+    if (type_is(t, "boolean"))
         v = gk_json_new_bool(g->a, true);
-    else if (strcmp(t, "null") == 0)
+    else if (type_is(t, "null"))
         v = gk_json_new_null(g->a);
     else
-        return gen_string(g, schema, name, index);
+        return gen_string(g, &k, name, index);
     return v ? v : oom(g);
 }
 
@@ -506,6 +618,8 @@ static gk_json *gen_value(struct gen *g, const gk_json *schema, const char *name
 static const char *to_json_text(gk_arena *a, const gk_json *v)
 {
     gk_buf b = GK_BUF_INIT(MAX_ANSWER);
+    /* One allocation for a typical answer instead of a chain of doublings from 64 bytes. */
+    (void)gk_buf_reserve(&b, 1024);
     gk_json_write(&b, v);
     const char *s = gk_buf_failed(&b) ? NULL : gk_arena_strndup(a, b.ptr, b.len);
     gk_buf_release(&b);

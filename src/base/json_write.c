@@ -26,6 +26,18 @@ static const char escape_table[256] = {
     [0x1c] = 'u', [0x1d] = 'u', [0x1e] = 'u', [0x1f] = 'u', [0xe2] = 'L',
 };
 
+/* gk_buf_putc's fast path, inlined: a byte into room already there (the writer's commonest
+ * operation); anything else goes through gk_buf_putc. */
+static inline void putc_fast(gk_buf *b, char c)
+{
+    if (__builtin_expect(b->ptr && b->len + 2 <= b->alloc && !b->failed && b->len < b->cap, 1)) {
+        b->ptr[b->len++] = c;
+        b->ptr[b->len] = '\0';
+        return;
+    }
+    gk_buf_putc(b, c);
+}
+
 void gk_json_write_string(gk_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -35,7 +47,7 @@ void gk_json_write_string(gk_buf *b, const char *s, size_t len)
     }
     const unsigned char *p = (const unsigned char *)s;
     size_t run = 0;
-    gk_buf_putc(b, '"');
+    putc_fast(b, '"');
     for (size_t i = 0; i < len; i++) {
         char e = escape_table[p[i]];
         if (__builtin_expect(e == 0, 1))
@@ -62,7 +74,7 @@ void gk_json_write_string(gk_buf *b, const char *s, size_t len)
         }
     }
     gk_buf_put(b, s + run, len - run);
-    gk_buf_putc(b, '"');
+    putc_fast(b, '"');
 }
 
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
@@ -104,11 +116,20 @@ size_t gk__json_format_double(double d, char out[32])
     return (size_t)n;
 }
 
+/* Decimal digits of i, as printf writes them with PRId64, but without printf (every integer of
+ * every response). */
 static void write_int(gk_buf *b, int64_t i)
 {
     char tmp[24];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, i);
-    gk_buf_put(b, tmp, (size_t)n);
+    size_t at = sizeof(tmp);
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    do {
+        tmp[--at] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        tmp[--at] = '-';
+    gk_buf_put(b, tmp + at, sizeof(tmp) - at);
 }
 
 static void write_number(gk_buf *b, const gk_json *v)
@@ -147,25 +168,25 @@ void gk_json_write(gk_buf *b, const gk_json *v)
         gk_json_write_string(b, v->str ? v->str : "", v->str ? v->len : 0);
         return;
     case GK_JSON_ARRAY:
-        gk_buf_putc(b, '[');
+        putc_fast(b, '[');
         for (size_t i = 0; i < v->count && !gk_buf_failed(b); i++) {
             if (i)
-                gk_buf_putc(b, ',');
+                putc_fast(b, ',');
             gk_json_write(b, &v->items[i]);
         }
-        gk_buf_putc(b, ']');
+        putc_fast(b, ']');
         return;
     case GK_JSON_OBJECT:
-        gk_buf_putc(b, '{');
+        putc_fast(b, '{');
         for (size_t i = 0; i < v->count && !gk_buf_failed(b); i++) {
             const gk_json *m = &v->items[i];
             if (i)
-                gk_buf_putc(b, ',');
+                putc_fast(b, ',');
             gk_json_write_string(b, m->key ? m->key : "", m->key ? m->key_len : 0);
-            gk_buf_putc(b, ':');
+            putc_fast(b, ':');
             gk_json_write(b, m);
         }
-        gk_buf_putc(b, '}');
+        putc_fast(b, '}');
         return;
     }
     gk_buf_put(b, "null", 4);
@@ -195,7 +216,7 @@ static void prefix(gk_jw *w)
         w->first &= ~bit;
         return;
     }
-    gk_buf_putc(w->b, ',');
+    putc_fast(w->b, ',');
 }
 
 static void begin(gk_jw *w, char c)
@@ -205,7 +226,7 @@ static void begin(gk_jw *w, char c)
         return;
     }
     prefix(w);
-    gk_buf_putc(w->b, c);
+    putc_fast(w->b, c);
     w->depth++;
     uint64_t bit = (uint64_t)1 << (w->depth - 1);
     w->first |= bit;
@@ -222,7 +243,7 @@ static void end(gk_jw *w, char c)
     w->first &= ~bit;
     w->after_key &= ~bit;
     w->depth--;
-    gk_buf_putc(w->b, c);
+    putc_fast(w->b, c);
 }
 
 void gk_jw_object_begin(gk_jw *w)
@@ -253,7 +274,7 @@ void gk_jw_key(gk_jw *w, const char *key)
     }
     prefix(w);
     gk_json_write_string(w->b, key, strlen(key));
-    gk_buf_putc(w->b, ':');
+    putc_fast(w->b, ':');
     w->after_key |= (uint64_t)1 << (w->depth - 1);
 }
 

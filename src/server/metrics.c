@@ -158,6 +158,7 @@ static _Atomic(gk__metric *) table[TABLE_SIZE];
 static gk__metric *all_series[GK__METRICS_MAX_SERIES];
 static size_t nseries;
 static counter dropped;
+static counter epoch = 1;
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint next_shard;
 static _Thread_local int my_shard = -1;
@@ -431,7 +432,13 @@ void gk__metrics_reset(void)
         series_free(all_series[i]);
     nseries = 0;
     atomic_store(&dropped, 0);
+    atomic_fetch_add(&epoch, 1);
     pthread_mutex_unlock(&reg_lock);
+}
+
+uint64_t gk__metrics_epoch(void)
+{
+    return atomic_load_explicit(&epoch, memory_order_acquire);
 }
 
 /* ------------------------------------------------------------------------------------------ */

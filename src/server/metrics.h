@@ -73,4 +73,8 @@ void gk__metrics_put_label_value(gk_buf *b, const char *s);
 /* Forget every series (tests). Context: no other thread may be recording. */
 void gk__metrics_reset(void);
 
+/* The registry's generation: starts at 1 and changes at every gk__metrics_reset. A cache of
+ * series handles stamped with it is valid while it is unchanged. Threads: any thread. */
+uint64_t gk__metrics_epoch(void);
+
 #endif

@@ -239,11 +239,31 @@ const char *gk__ctx_trace_id(const gk_ctx *ctx)
 static const char *make_path(gk_arena *a, const gk__span *parent, const gk__span_info *info)
 {
     const char *t = info->subtype && strcmp(info->subtype, "flow") == 0 ? "flow" : info->type;
-    if (!parent)
-        return gk_arena_sprintf(a, "/{%s,t:%s}", info->name, t);
-    if (info->subtype && strcmp(info->subtype, "util") != 0)
-        return gk_arena_sprintf(a, "%s/{%s,t:%s,s:%s}", parent->path, info->name, t, info->subtype);
-    return gk_arena_sprintf(a, "%s/{%s,t:%s}", parent->path, info->name, t);
+    const char *sub =
+        parent && info->subtype && strcmp(info->subtype, "util") != 0 ? info->subtype : NULL;
+    /* Built without printf (every action run makes a span): the pieces, "(null)" for a missing
+     * one as printf would print it. */
+    const char *piece[8] = {parent ? parent->path : "", "/{",           info->name, ",t:", t,
+                            sub ? ",s:" : "",           sub ? sub : "", "}"};
+    size_t len[8];
+    size_t total = 1;
+    for (size_t i = 0; i < 8; i++) {
+        if (!piece[i])
+            piece[i] = "(null)";
+        len[i] = strlen(piece[i]);
+        if (!gk_size_add(total, len[i], &total))
+            return NULL;
+    }
+    char *out = gk_arena_alloc(a, total);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < 8; i++) {
+        memcpy(out + n, piece[i], len[i]);
+        n += len[i];
+    }
+    out[n] = '\0';
+    return out;
 }
 
 static void submit_spans(struct trace *tr, gk__span *const *spans, size_t n, bool running);
