@@ -73,6 +73,7 @@ if [ ! -x "$static_build/recipe-static" ] &&
     have_static=no
 fi
 gcc -O2 -o "$work/coldstart" bench/coldstart.c
+gcc -O2 -static -o "$work/floor" bench/floor.c
 
 cat >"$work/post.lua" <<LUA
 wrk.method = "POST"
@@ -285,6 +286,13 @@ for n in "${names[@]}"; do
     R_COLD[$n]=$(cold_start_ms "$n" "$port")
 done
 
+# The machine's cold-start floor (bench/floor.c: a static server that only answers), so that the
+# cold starts above can be read as what the machine charges for fork+exec plus what each adds.
+floor_ms=$(for _ in $(seq "$cold_runs"); do
+    PORT=$port_base "$work/coldstart" "$port_base" /recipe "$body" -- "$work/floor" 2>/dev/null |
+        awk '/cold_start_us/ {printf "%.2f\n", $2 / 1000}'
+done | sort -g | awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : "n/a")}')
+
 # ---- the table ----
 
 echo
@@ -311,6 +319,7 @@ if [ "$have_static" = yes ]; then
 fi
 gk=${R_RPS[gk-dynamic]}
 echo "genkit-c (dynamic) req/s vs nginx: $(ratio "$gk" "${R_RPS[nginx]}")x; vs Genkit JS: $(ratio "$gk" "${R_RPS[genkit-js]}")x; vs FastAPI: $(ratio "$gk" "${R_RPS[fastapi]}")x"
+echo "cold-start floor of this machine (bench/floor.c, static, answers only): $floor_ms ms"
 if [ "$have_static" = yes ]; then
     echo "genkit-c (static): cold start ${R_COLD[gk-static]} ms (goal < 5), idle RSS $(mib $((R_IDLE[gk-static] * 1024))) MiB (goal < 4), deployable $(mib "$size_static") MiB (goal < 5)"
 else

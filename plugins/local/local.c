@@ -459,6 +459,10 @@ static gk_json *gen_string(struct gen *g, const struct kw *k, const char *name, 
     return v ? v : oom(g);
 }
 
+/* max/min without libm's fmax/fmin: the operands here are never NaN. */
+static double dmax(double a, double b) { return a > b ? a : b; }
+static double dmin(double a, double b) { return a < b ? a : b; }
+
 static gk_json *gen_number(struct gen *g, const struct kw *k, bool integer)
 {
     double lo = -INFINITY;
@@ -467,11 +471,11 @@ static gk_json *gen_number(struct gen *g, const struct kw *k, bool integer)
     if (kw_number(k->minimum, &x))
         lo = integer ? ceil(x) : x;
     if (kw_number(k->exclusive_minimum, &x))
-        lo = fmax(lo, integer ? floor(x) + 1 : x + 1);
+        lo = dmax(lo, integer ? floor(x) + 1 : x + 1);
     if (kw_number(k->maximum, &x))
         hi = integer ? floor(x) : x;
     if (kw_number(k->exclusive_maximum, &x))
-        hi = fmin(hi, integer ? ceil(x) - 1 : x - 1);
+        hi = dmin(hi, integer ? ceil(x) - 1 : x - 1);
     if (lo > hi && !integer && isfinite(lo) && isfinite(hi)) {
         /* Exclusive bounds closer than 2 apart: the midpoint is still inside. */
         double a = 0, b = 0;
@@ -492,7 +496,7 @@ static gk_json *gen_number(struct gen *g, const struct kw *k, bool integer)
     else if (isfinite(lo) && isfinite(hi))
         v = integer ? floor((lo + hi) / 2) : (lo + hi) / 2;
     else
-        v = fmin(fmax(2, lo), hi);
+        v = dmin(dmax(2, lo), hi);
     gk_json *out = integer && fabs(v) < 9007199254740992.0 ? gk_json_new_int(g->a, (int64_t)v)
                                                            : gk_json_new_double(g->a, v);
     return out ? out : oom(g);

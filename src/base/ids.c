@@ -113,6 +113,33 @@ static char *digits(char *out, int v, int n)
     return out + n;
 }
 
+gk__utc gk__utc_from_unix(int64_t sec)
+{
+    gk__utc u;
+    int64_t days = sec / 86400;
+    int64_t rem = sec % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days -= 1;
+    }
+    u.hour = (int)(rem / 3600);
+    u.minute = (int)(rem / 60 % 60);
+    u.second = (int)(rem % 60);
+    u.weekday = (int)((days % 7 + 11) % 7); /* 1970-01-01 was a Thursday (4) */
+    /* Days to a civil date in eras of 400 years (146097 days), years starting on 1 March so that
+     * the leap day is the last day of a year. */
+    int64_t z = days + 719468; /* days from 0000-03-01 */
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                                   /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);            /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                 /* [0, 11] from March */
+    u.day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    u.month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    u.year = yoe + era * 400 + (u.month <= 2);
+    return u;
+}
+
 void gk__iso8601(int64_t ms, char out[32])
 {
     int64_t sec = ms / 1000;
@@ -121,30 +148,24 @@ void gk__iso8601(int64_t ms, char out[32])
         frac += 1000;
         sec -= 1;
     }
-    time_t t = (time_t)sec;
-    struct tm tm;
-    int year = 0;
-    if (gmtime_r(&t, &tm))
-        year = tm.tm_year + 1900;
-    if (year < 0 || year > 9999) {
+    gk__utc u = gk__utc_from_unix(sec);
+    if (u.year < 0 || u.year > 9999) {
         /* Out of ISO 8601's four-digit years: clamp to the epoch rather than write garbage. */
-        memset(&tm, 0, sizeof(tm));
-        tm.tm_mday = 1;
-        year = 1970;
+        u = gk__utc_from_unix(0);
         frac = 0;
     }
     char *p = out;
-    p = digits(p, year, 4);
+    p = digits(p, (int)u.year, 4);
     *p++ = '-';
-    p = digits(p, tm.tm_mon + 1, 2);
+    p = digits(p, u.month, 2);
     *p++ = '-';
-    p = digits(p, tm.tm_mday, 2);
+    p = digits(p, u.day, 2);
     *p++ = 'T';
-    p = digits(p, tm.tm_hour, 2);
+    p = digits(p, u.hour, 2);
     *p++ = ':';
-    p = digits(p, tm.tm_min, 2);
+    p = digits(p, u.minute, 2);
     *p++ = ':';
-    p = digits(p, tm.tm_sec, 2);
+    p = digits(p, u.second, 2);
     *p++ = '.';
     p = digits(p, (int)frac, 3);
     *p++ = 'Z';

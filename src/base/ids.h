@@ -22,7 +22,20 @@ int64_t gk__wall_ns(void);
 /* Monotonic time (CLOCK_MONOTONIC) in nanoseconds, for durations. */
 int64_t gk__mono_ns(void);
 
-/* Format ms since the epoch as UTC "2026-11-23T10:00:00.123Z" (24 characters + NUL). */
+/* A UTC calendar time: year (e.g. 2026), month 1-12, day 1-31, hour, minute, second, weekday
+ * 0-6 from Sunday. */
+typedef struct gk__utc {
+    int64_t year;
+    int month, day, hour, minute, second, weekday;
+} gk__utc;
+
+/* Seconds since the epoch to UTC, proleptic Gregorian, for any int64 whose year fits int64. Pure
+ * arithmetic: unlike gmtime_r, it never reads the time zone database (/etc/localtime), which
+ * glibc does at the first call. */
+gk__utc gk__utc_from_unix(int64_t sec);
+
+/* Format ms since the epoch as UTC "2026-11-23T10:00:00.123Z" (24 characters + NUL). Years
+ * outside 0..9999 are written as the epoch. */
 void gk__iso8601(int64_t ms, char out[32]);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ids.h"
 #include "base/log.h"
 #include "server/server_internal.h"
 
@@ -640,12 +641,12 @@ void gk__srv_update_date(struct gk__srv_loop *sl)
     time_t now = time(NULL);
     if (now == sl->date_sec && sl->date_len)
         return;
-    struct tm tm;
-    if (!gmtime_r(&now, &tm))
+    gk__utc u = gk__utc_from_unix((int64_t)now);
+    if (u.year < 0 || u.year > 9999)
         return;
     int n = snprintf(sl->date, sizeof(sl->date), "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
-                     days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec);
+                     days[u.weekday], u.day, months[u.month - 1], (int)u.year, u.hour, u.minute,
+                     u.second);
     if (n > 0 && (size_t)n < sizeof(sl->date)) {
         sl->date_len = (size_t)n;
         sl->date_sec = now;

@@ -4,6 +4,7 @@
  * in components/schemas), the request and response envelopes of the Genkit flow protocol, the
  * error shape for every status, the SSE variant (?stream=true), and bearer security on flows with
  * an auth rule. Only flows: models and tools are not served over HTTP. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -437,30 +438,44 @@ out:
     free(sec);
 }
 
-gk_status gk__srv_openapi_init(gk_server *s, gk_error *err)
+/* The document of s's flows, built by the first caller; concurrent first callers may each build
+ * one, and all but the one published free theirs. NULL if memory ran out or it is over the cap. */
+static const struct gk__srv_doc *openapi_doc(gk_server *s)
 {
+    struct gk__srv_doc *doc = atomic_load_explicit(&s->openapi, memory_order_acquire);
+    if (doc)
+        return doc;
     bool *secured = calloc(s->nflows ? s->nflows : 1, sizeof(*secured));
     if (!secured)
-        return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory");
+        return NULL;
     for (size_t i = 0; i < s->nflows; i++)
         secured[i] = gk__srv_flow_auth(s, i) != NULL;
     gk_buf b = GK_BUF_INIT(OPENAPI_CAP);
     gk__openapi_write(&b, gk__genkit_name(s->g), gk_version(), s->prefix, s->flows, s->nflows,
                       secured);
     free(secured);
-    if (gk_buf_failed(&b)) {
-        gk_buf_release(&b);
-        return gk_error_set(err, GK_RESOURCE_EXHAUSTED, "",
-                           "the OpenAPI document is larger than %u bytes", OPENAPI_CAP);
+    if (!gk_buf_failed(&b))
+        doc = malloc(sizeof(*doc) + b.len);
+    if (doc) {
+        doc->len = b.len;
+        memcpy(doc->bytes, b.ptr, b.len);
     }
-    s->openapi = gk_buf_detach(&b, &s->openapi_len);
-    return s->openapi ? GK_OK : gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory");
+    gk_buf_release(&b);
+    if (!doc)
+        return NULL;
+    struct gk__srv_doc *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&s->openapi, &expected, doc,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        free(doc);
+        return expected;
+    }
+    return doc;
 }
 
 void gk__srv_openapi(struct gk__srv_conn *c)
 {
     struct gk__srv_request *r = c->req;
-    const gk_server *s = c->sl->s;
+    gk_server *s = c->sl->s;
     gk__http_method m = r->http->method;
     if (m != GK__HTTP_GET && m != GK__HTTP_HEAD) {
         gk__srv_send_error(c, 405, GK_INVALID_ARGUMENT,
@@ -474,5 +489,12 @@ void gk__srv_openapi(struct gk__srv_conn *c)
         gk__srv_send_error(c, 503, GK_RESOURCE_EXHAUSTED, "out of memory", NULL, NULL);
         return;
     }
-    gk__srv_send(c, 200, "application/json", s->openapi, s->openapi_len, extra);
+    const struct gk__srv_doc *doc = openapi_doc(s);
+    if (!doc) {
+        gk__srv_send_error(c, 503, GK_RESOURCE_EXHAUSTED,
+                           "out of memory (or the OpenAPI document is over its size limit)", NULL,
+                           NULL);
+        return;
+    }
+    gk__srv_send(c, 200, "application/json", doc->bytes, doc->len, extra);
 }

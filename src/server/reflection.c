@@ -98,6 +98,9 @@ struct gk_reflection {
     struct rconn *conns;
     uv_sem_t started;
     atomic_bool start_failed;
+    /* Read buffer of the server's one loop thread: every read is consumed before the next. In the
+     * struct, not _Thread_local, so that other threads don't carry (and zero) 64 KiB each. */
+    char slab[64 * 1024];
 };
 
 /* ---- the runtime file ---- */
@@ -856,10 +859,9 @@ static void dispatch(struct rconn *c, const gk__http_request *h)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    (void)h;
+    struct rconn *c = h->data;
     (void)suggested;
-    static _Thread_local char slab[64 * 1024];
-    *buf = uv_buf_init(slab, sizeof(slab));
+    *buf = uv_buf_init(c->r->slab, sizeof(c->r->slab));
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)

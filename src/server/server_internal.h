@@ -106,10 +106,11 @@ struct gk_server {
     struct gk__srv_cors cors;
     bool serve_metrics;
     bool serve_openapi;
-    char *openapi;       /* the generated /openapi.json (the registry is frozen), or NULL */
-    size_t openapi_len;
+    /* /openapi.json, built at the first request (the registry is frozen by then) and published
+     * once with a compare-and-swap; NULL until then. Freed by gk__srv_ops_free. */
+    _Atomic(struct gk__srv_doc *) openapi;
     struct gk__srv_loop_stats **stats; /* one per loop, written only by that loop */
-    double start_time;                 /* process start (Unix seconds) for process metrics */
+    double start_time; /* server start (Unix seconds), if /proc cannot give the process start */
 };
 
 /* Pooled write: bytes that did not fit in the socket at once, copied, then written by libuv. */
@@ -346,7 +347,6 @@ gk_status gk__srv_cors_init(gk_server *s, const gk_server_opts *o, gk_error *err
 void gk__srv_cors_free(gk_server *s);
 gk_status gk__srv_auth_init(gk_server *s, const gk_server_opts *o, gk_error *err);
 void gk__srv_auth_free(gk_server *s);
-gk_status gk__srv_openapi_init(gk_server *s, gk_error *err);
 
 /*
  * Write the OpenAPI 3.1 document for flows[0..n) served under prefix ("" or "/api") into b.
@@ -355,7 +355,14 @@ gk_status gk__srv_openapi_init(gk_server *s, gk_error *err);
 void gk__openapi_write(gk_buf *b, const char *title, const char *version, const char *prefix,
                        const struct gk__srv_flow *flows, size_t n, const bool *secured);
 
-/* Answer GET /openapi.json (cached document). */
+/* A generated document: len bytes at bytes (one allocation with the struct). */
+struct gk__srv_doc {
+    size_t len;
+    char bytes[];
+};
+
+/* Answer GET /openapi.json: the document of the served flows, generated at the first request
+ * and kept until the server is freed. */
 void gk__srv_openapi(struct gk__srv_conn *c);
 
 /* Answer GET /metrics (Prometheus text format 0.0.4). */

@@ -3,6 +3,7 @@
 #include "base/ids.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "test.h"
 
@@ -43,6 +44,38 @@ TEST(ids_iso8601_formats_utc_milliseconds)
     EXPECT_STREQ(out, "2000-02-29T00:00:00.999Z");
     gk__iso8601(-1, out);
     EXPECT_STREQ(out, "1969-12-31T23:59:59.999Z");
+}
+
+/* The calendar arithmetic agrees with glibc's gmtime_r: every day boundary over 1600..2400, and
+ * seconds scattered over +-10,000 years. */
+static void expect_same_as_gmtime(int64_t sec)
+{
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return;
+    gk__utc u = gk__utc_from_unix(sec);
+    if (u.year != tm.tm_year + 1900LL || u.month != tm.tm_mon + 1 || u.day != tm.tm_mday ||
+        u.hour != tm.tm_hour || u.minute != tm.tm_min || u.second != tm.tm_sec ||
+        u.weekday != tm.tm_wday) {
+        EXPECT_EQ(sec, -1); /* names the failing second */
+    }
+}
+
+TEST(ids_utc_matches_gmtime)
+{
+    for (int64_t day = -135140; day <= 157066; day++) /* 1600-01-01 .. 2400-01-01 */
+        expect_same_as_gmtime(day * 86400 + (day % 86400 + 86400) % 86400);
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        expect_same_as_gmtime((int64_t)(x % 631152000000ULL) - 315576000000LL);
+    }
+    gk__utc u = gk__utc_from_unix(1795428000);
+    EXPECT_EQ(u.year, 2026);
+    EXPECT_EQ(u.weekday, 1); /* a Monday */
 }
 
 TEST(ids_clocks_are_consistent)

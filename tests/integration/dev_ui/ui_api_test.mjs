@@ -78,7 +78,13 @@ async function check(name, fn) {
 }
 
 await check('getCurrentRuntime: the UI sees our runtime', async () => {
-  const rt = await query('getCurrentRuntime');
+  // The CLI registers a runtime once its file appeared and a health check answered: on a loaded
+  // machine that can come after the UI itself is up, so give it a few seconds.
+  let rt = await query('getCurrentRuntime');
+  for (let i = 0; i < 100 && !(rt && rt.name); i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    rt = await query('getCurrentRuntime');
+  }
   assert.equal(rt.name, 'recipe');
   assert.match(rt.genkitVersion, /^c\//);
   assert.equal(rt.reflectionApiSpecVersion, 1);
