@@ -7,13 +7,13 @@ TEST_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 
+# libmbedtls-dev: the native HTTP client's TLS (static archives); openssl: the TLS tests' servers.
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libhttp-parser-dev \
-               libjansson-dev libfyaml-dev curl
+               libmbedtls-dev libjansson-dev libfyaml-dev curl openssl
 
-# `make static`: the static archives the fully static recipe binary links (curl's dependencies).
+# `make static`: the fully static recipe binary. Its archives (libuv, http-parser, libfyaml,
+# mbedTLS) come with DEB_PACKAGES: no curl, no OpenSSL.
 STATIC_BUILD    ?= build-static
-STATIC_PACKAGES  = libnghttp2-dev libpsl-dev libzstd-dev libunistring-dev libssh2-1-dev \
-                   libbrotli-dev zlib1g-dev libssl-dev libidn2-dev
 
 .PHONY: all deps build run test install bench clean fuzz tsan static
 
@@ -71,10 +71,9 @@ tsan: deps
 	cmake --build build-tsan -j $(JOBS) --target gk_tests
 	TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/gk_tests
 
-# A fully static recipe binary (glibc, curl, OpenSSL, nghttp2, libuv, libfyaml) for FROM scratch
-# images: $(STATIC_BUILD)/recipe-static, stripped. See deploy/Dockerfile.
+# A fully static recipe binary (glibc, libuv, libfyaml, http-parser, mbedTLS; the native HTTP
+# client) for FROM scratch images: $(STATIC_BUILD)/recipe-static, stripped. See deploy/Dockerfile.
 static: deps
-	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(STATIC_PACKAGES)"
 	cmake -S . -B $(STATIC_BUILD) -DCMAKE_BUILD_TYPE=Release -DGK_TESTS=OFF -DGK_STATIC=ON >/dev/null
 	cmake --build $(STATIC_BUILD) -j $(JOBS) --target recipe
 	strip -o $(STATIC_BUILD)/recipe-static $(STATIC_BUILD)/examples/recipe

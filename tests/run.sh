@@ -29,6 +29,26 @@ else
 fi
 rm -f "$out"
 
+# 1b. Everything that calls out through gk_http_fetch (provider plugins replaying their fixtures,
+# the HTTP client, telemetry export) once more on the native transport, whatever the build's
+# default is; the tallies fold into ours.
+for filter in plugins/ runtime/http_client_test telemetry/; do
+    out=$(mktemp)
+    GK_HTTP_CLIENT=native "$build/tests/gk_tests" "$filter" >"$out" 2>&1
+    st=$?
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+    grep -E '^FAIL ' "$out" | sed 's/^FAIL /FAIL native: /'
+    if [ -n "$line" ]; then
+        echo "native transport, $filter: $line"
+        passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+        failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+        [ "$st" = 0 ] || [ "$(echo "$line" | cut -d' ' -f3)" != 0 ] || { failed=$((failed + 1)); echo "FAIL native $filter exited $st"; }
+    else
+        failed=$((failed + 1)); tail -20 "$out"; echo "FAIL native $filter crashed (exit $st)"
+    fi
+    rm -f "$out"
+done
+
 # 2. Compile-fail cases: tests/compile_fail/<name>.c with a first line "/* expect: <regex> */".
 for src in tests/compile_fail/*.c; do
     [ -e "$src" ] || continue

@@ -3,7 +3,7 @@
  * C structs with schema descriptors, helpers to build and read them, and model actions: defining a
  * model (/model/<provider>/<name>) and calling one through the registry; output formats; tools;
  * and the generate loop (gk_generate, gk_generate_data, gk_generate_stream) with tool calls and
- * interrupts.
+ * interrupts; GenerateActionOptions, the input of the /util/generate action every instance has.
  * Threads: descriptors are constant; values belong to the arena (fiber) that decoded or built them.
  * Define models before serving; call them from a flow's fiber.
  *
@@ -535,6 +535,7 @@ typedef struct gk_output_opts {
     bool custom_constrained;
     /* Replace the injected instructions ("": none). Implies custom_constrained. */
     const char *instructions;
+    const char *content_type; /* output.contentType sent to the model; NULL: the format's */
 } gk_output_opts;
 
 /* The resume of an interrupted generate (opts.messages must end with the interrupted model
@@ -545,6 +546,7 @@ typedef struct gk_resume_opts {
     const gk_part *restart; /* toolRequest parts to run again (input may be replaced) */
     size_t restart_count;
     const char *metadata_json; /* "resumed" metadata for restarted tools; NULL: true */
+    const gk_json *metadata;   /* or as a value (ignored when metadata_json is set) */
 } gk_resume_opts;
 
 /* One chunk of a streaming generate call, as the chunk callback sees it. */
@@ -593,6 +595,8 @@ typedef struct gk_generate_opts {
     const gk_model_middleware *const *use; /* model middleware, outermost first, NULL-terminated */
     gk_generate_chunk_fn on_chunk;         /* streaming: NULL for none */
     void *chunk_arg;
+    /* The name of this call's per-turn spans in traces (Genkit's stepName); NULL: "generate". */
+    const char *step_name;
 } gk_generate_opts;
 
 /*
@@ -603,13 +607,16 @@ typedef struct gk_generate_opts {
  * On success resp->request holds the last model request as JSON ({"messages": [...], ...}), so
  * gk_response_history gives the whole conversation; json formats were checked to parse and,
  * with output.type, to decode.
+ * Traces: each model turn runs in a span named "generate" (opts.step_name), genkit:type "util",
+ * path segment {generate,t:util}; the turn's model and tool spans are its children and the next
+ * turn's span nests in it, as Genkit JS records them. Nothing is built when nothing is traced.
  * Ownership: everything *resp points to lives in ctx's arena. Context: a fiber (a flow's);
  *   parks while the model and tools run.
  * Returns: GK_OK (finishReason "interrupted" when a tool interrupted); GK_INVALID_ARGUMENT for bad
  *   options, no model, or output that does not parse or match output.type (err->path names the
- *   field); GK_NOT_FOUND for an unknown model or tool; GK_ABORTED "exceeded maximum tool call
- *   iterations (N)"; a tool's status with GK_TOOL_ERRORS_ABORT; the model's status;
- *   GK_DEADLINE_EXCEEDED, GK_CANCELLED.
+ *   field); GK_NOT_FOUND for an unknown model or tool (err->path "/tools/<i>" for a name in
+ *   opts.tools); GK_ABORTED "exceeded maximum tool call iterations (N)"; a tool's status with
+ *   GK_TOOL_ERRORS_ABORT; the model's status; GK_DEADLINE_EXCEEDED, GK_CANCELLED.
  */
 GK_API gk_status gk_generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opts,
                              gk_generate_response *resp, gk_error *err);
@@ -663,6 +670,82 @@ GK_API gk_status gk_response_interrupts(gk_arena *a, const gk_generate_response 
  */
 GK_API gk_status gk_response_output(gk_arena *a, const gk_generate_response *resp,
                                     gk_output_format f, const gk_json **out, gk_error *err);
+
+/* ---- GenerateActionOptions: the input of /util/generate ---- */
+
+/* {"format"?, "contentType"?, "instructions"?, "jsonSchema"?, "constrained"?}. */
+typedef struct gk_generate_action_output {
+    const char *format;          /* "text", "json", "jsonl", "array", "enum"; NULL: absent */
+    const char *content_type;    /* NULL: the format's */
+    const gk_json *instructions; /* true, false (none) or the text to inject; NULL: absent */
+    const gk_json *json_schema;  /* a JSON Schema object; NULL: absent */
+    bool constrained;            /* false: instructions instead of native constrained output */
+    bool has_constrained;
+} gk_generate_action_output;
+
+/* {"respond"?, "restart"?, "metadata"?}: answers to an interrupted generate. */
+typedef struct gk_generate_action_resume {
+    GK_ARRAY_OF(gk_part) respond; /* toolResponse parts; items NULL: absent */
+    GK_ARRAY_OF(gk_part) restart; /* toolRequest parts; items NULL: absent */
+    const gk_json *metadata;      /* an object: "resumed" metadata of restarted tools */
+} gk_generate_action_resume;
+
+/* {"name", "config"?}: a middleware named in GenerateActionOptions.use. */
+typedef struct gk_middleware_ref {
+    const char *name;
+    const gk_json *config; /* NULL: absent */
+} gk_middleware_ref;
+
+/*
+ * Genkit's GenerateActionOptions: a generate call as data (what /util/generate takes, what a
+ * rendered prompt amounts to). Arrays say "absent" with items NULL. Tools are names ("add") or
+ * keys ("/tool/add"). max_turns 0 means the default, 5, as in gk_generate_opts.
+ */
+typedef struct gk_generate_action_options {
+    const char *model; /* "provider/model"; NULL: the default model (see gk_generate_opts) */
+    GK_ARRAY_OF(gk_document) docs;
+    GK_ARRAY_OF(gk_message) messages; /* the conversation; must not be empty */
+    GK_ARRAY_OF(gk_text) tools;
+    GK_ARRAY_OF(gk_text) resources; /* not supported: must be absent or empty */
+    gk_tool_choice tool_choice;
+    bool has_tool_choice;
+    const gk_json *config; /* provider config; NULL: absent */
+    gk_generate_action_output output;
+    bool has_output;
+    gk_generate_action_resume resume;
+    bool has_resume;
+    bool return_tool_requests;
+    bool has_return_tool_requests;
+    int32_t max_turns;
+    bool has_max_turns;
+    const char *step_name;              /* the name of the generate spans; NULL: "generate" */
+    GK_ARRAY_OF(gk_middleware_ref) use; /* not supported: must be absent or empty */
+} gk_generate_action_options;
+
+GK_API GK_SCHEMA_DECLARE(gk_generate_action_output);
+GK_API GK_SCHEMA_DECLARE(gk_generate_action_resume);
+GK_API GK_SCHEMA_DECLARE(gk_middleware_ref);
+GK_API GK_SCHEMA_DECLARE(gk_generate_action_options);
+
+/*
+ * Run gk_generate with options given as GenerateActionOptions, exactly as the /util/generate
+ * action (which every gk_init registers) does: o is mapped onto gk_generate_opts (messages as
+ * history, output.format by name, output.jsonSchema as the schema, constrained:false as
+ * custom_constrained, instructions false as "", resume parts and metadata, stepName as
+ * step_name) and the one generate loop runs. on_chunk (may be NULL) receives the chunks.
+ * Ownership: as gk_generate; o is only read during the call.
+ * Context: a fiber; parks while the model and tools run.
+ * Returns: as gk_generate, and GK_INVALID_ARGUMENT with err->path for options that cannot be
+ *   mapped: "/messages" (empty), "/tools/<i>" (empty name), "/output/format" (unknown),
+ *   "/output/instructions" (not a boolean or string), "/output/jsonSchema" (not an object),
+ *   "/resume/respond/<i>" (not a toolResponse part), "/resume/restart/<i>" (not a toolRequest
+ *   part), "/resume/metadata" (not an object), "/use" (middleware by name: there is no middleware
+ *   registry; C code passes gk_generate_opts.use), "/resources" (not supported).
+ */
+GK_API gk_status gk_generate_from_options(gk_ctx *ctx, gk_genkit *g,
+                                          const gk_generate_action_options *o,
+                                          gk_generate_chunk_fn on_chunk, void *arg,
+                                          gk_generate_response *resp, gk_error *err);
 
 #ifdef __cplusplus
 }

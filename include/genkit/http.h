@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* genkit/http.h - outgoing HTTP for provider plugins: an async client (one libcurl multi per loop,
- * driven by the loop; HTTP/2 where offered, connections reused) whose calls park the fiber, and the
- * incremental SSE/NDJSON parser that streams responses are cut into.
+/* genkit/http.h - outgoing HTTP for provider plugins: an async client whose calls park the fiber
+ * (connections kept and reused per loop), and the incremental SSE/NDJSON parser that streams
+ * responses are cut into.
+ * Transports: the same calls run on one of two, chosen once per process by the environment
+ * variable GK_HTTP_CLIENT: "curl" (libcurl's multi interface, one per loop; HTTP/2 over TLS where
+ * offered; the default in builds that have it) or "native" (HTTP/1.1 on the loop's own sockets,
+ * TLS 1.2+ by mbedTLS with the CA bundle from SSL_CERT_FILE, else SSL_CERT_DIR, else the system's;
+ * no HTTP/2, no decompression; the only one in static builds). Both honour https_proxy/
+ * HTTPS_PROXY, http_proxy and NO_PROXY (native: http:// proxies only, HTTP_PROXY too).
+ * GK_HTTP_CLIENT=curl in a build without libcurl, or any other value, makes every call fail with
+ * GK_UNAVAILABLE saying so.
  * Threads: a call belongs to its ctx's fiber and loop. A gk_lines parser belongs to its owner.
  * Secrets: API keys travel in headers or URLs; no message, log or error from this layer ever
  * contains a header value, a query string or a body. */
@@ -95,7 +103,9 @@ typedef struct gk_http_request {
     /* Whole-call limit in ms (connect, send, every byte of the response); 0: none. The ctx's
      * deadline applies too, whichever ends first. */
     int64_t timeout_ms;
-    int64_t connect_timeout_ms; /* 0: 10 s (or less if the call's limit is shorter) */
+    /* Name resolution, connect, proxy tunnel and TLS handshake together; 0: 10 s (or less if the
+     * call's limit is shorter). */
+    int64_t connect_timeout_ms;
     /* Most response body bytes kept by a whole-body call (or by a streaming call's non-2xx reply):
      * 0 means 16 MiB. More is GK_RESOURCE_EXHAUSTED. */
     size_t max_body;
@@ -119,8 +129,12 @@ typedef struct gk_http_response gk_http_response;
  *
  * An HTTP error status is not a failure here: 4xx and 5xx come back as GK_OK with the status and
  * body, for the caller to map (gk_status_from_http, gk_http_response_retry_after_ms). Redirects
- * are not followed (a 3xx comes back as it is). Connections are kept and reused per loop; TLS
- * sessions are shared per loop; HTTP/2 is used when the server offers it over TLS.
+ * are not followed (a 3xx comes back as it is). Connections are kept and reused per loop (a kept
+ * connection the server closed meanwhile is retried once on a new one, if nothing of the response
+ * came); with the curl transport TLS sessions are shared per loop and HTTP/2 is used when the
+ * server offers it over TLS. Bodies are returned as sent (the native transport asks for
+ * "Accept-Encoding: identity"; neither decompresses unless the caller asks for an encoding and
+ * decodes it). User info in the URL is sent as Basic authorization.
  *
  * Ownership: *out and everything reachable from it live in ctx's arena.
  * Context: a fiber of ctx's loop.

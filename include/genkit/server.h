@@ -158,6 +158,12 @@ typedef struct gk_reflection_opts {
     const char *project_dir; /* where .genkit/runtimes/ is; NULL: the nearest ancestor of the
                                 working directory with a project marker, as the Genkit CLI finds it */
     bool no_runtime_file;    /* do not announce the runtime in .genkit/runtimes/ */
+    /* Reflection API v2: connect out to this WebSocket URL ("ws://localhost:3200") and answer
+     * the Genkit CLI's JSON-RPC requests over it, instead of serving HTTP (then port,
+     * project_dir and no_runtime_file do not apply: there is no listener and no runtime file).
+     * NULL: $GENKIT_REFLECTION_V2_SERVER if set (the CLI sets it for `genkit flow:run ... --
+     * <cmd>`), else v1. Copied. */
+    const char *v2_server_url;
 } gk_reflection_opts;
 
 /*
@@ -167,25 +173,35 @@ typedef struct gk_reflection_opts {
  * themselves when GENKIT_ENV=dev; call it directly only for programs that run flows without the
  * flow server.
  *
+ * With a v2 server URL (opts->v2_server_url or GENKIT_REFLECTION_V2_SERVER), the same thread
+ * instead connects to the CLI's ws:// URL, registers, and answers listActions, listValues,
+ * runAction (streaming, several at once) and cancelAction over JSON-RPC 2.0; it reconnects with
+ * backoff (500 ms doubling, at most 5 s) whenever the connection ends. It returns without waiting
+ * for the connection.
+ *
  * Freezes g's registry. Never binds anything but the loopback address.
  * Ownership: stop and free with gk_reflection_stop. opts (may be NULL) is only read.
  * Context: any thread that is not one of g's loops; at most one per process is useful (one
  *   runtime file per process).
  * Returns: the server; NULL with err: GK_FAILED_PRECONDITION unless GENKIT_ENV is "dev",
- *   GK_UNAVAILABLE if no port could be bound, GK_INTERNAL if the runtime file cannot be written.
+ *   GK_UNAVAILABLE if no port could be bound, GK_INTERNAL if the runtime file cannot be written;
+ *   v2: GK_UNIMPLEMENTED for a wss:// URL, GK_INVALID_ARGUMENT for a URL that is not ws:// or
+ *   whose host does not resolve.
  */
 GK_API gk_reflection *gk_reflection_start(gk_genkit *g, const gk_reflection_opts *opts,
                                           gk_error *err);
 
-/* The port the reflection server listens on. */
+/* The port the reflection server listens on (0 in v2 mode: it listens on nothing). */
 GK_API int gk_reflection_port(const gk_reflection *r);
 
-/* The runtime file's path ("" when none was written). Borrowed from r. */
+/* The runtime file's path ("" when none was written, as in v2 mode). Borrowed from r. */
 GK_API const char *gk_reflection_runtime_file(const gk_reflection *r);
 
 /*
  * Stop: close the listener, cancel running actions (they answer "Action was cancelled"), wait for
- * the thread, remove the runtime file, free r. NULL is a no-op.
+ * the thread, remove the runtime file, free r. In v2 mode: cancel running actions, let their
+ * answers go, send a close frame (1001) and close the connection, or stop reconnecting. NULL is a
+ * no-op.
  * Context: any thread except r's own.
  */
 GK_API void gk_reflection_stop(gk_reflection *r);

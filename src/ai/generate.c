@@ -4,7 +4,9 @@
  * natively); call the model through the middleware chain, streaming renumbered chunks with the
  * partial output parsed; run each turn's tool requests concurrently and call the model again,
  * until it answers, a tool interrupts, or max_turns is reached; resume after interrupts; parse and
- * decode the final output. Model calls and tool runs are actions, so each is traced. */
+ * decode the final output. Each turn runs in a "generate" span (type util) nested in the previous
+ * turn's; model calls and tool runs are actions, so their spans are the turn's children. The
+ * /util/generate action itself is generate_action.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +15,12 @@
 #include <genkit/middleware.h>
 
 #include "ai/formats.h"
+#include "ai/generate.h"
 #include "ai/tools.h"
 #include "core/core.h"
 #include "core/registry.h"
 #include "schema/schema_cache.h"
+#include "telemetry/trace.h"
 #include "base/banned.h"
 
 #define DEFAULT_MAX_TURNS 5
@@ -26,9 +30,16 @@
 /* How much of a bad reply an error message quotes. */
 #define QUOTE_MAX 80
 
+/* The span of one model turn, in a list from the innermost (latest) turn outwards. */
+struct turn_span {
+    gk__span *span;
+    struct turn_span *outer;
+};
+
 /* One generate call. Invariants: req holds the conversation sent to the model so far; acc is the
  * text of the message being streamed (index msg_index); emitted counts the jsonl/array items of
- * that message already given to the chunk callback. */
+ * that message already given to the chunk callback; turn lists the turn spans still open, each
+ * nested in the next (NULL when nothing is traced). */
 struct gen {
     gk_ctx *ctx;
     gk_genkit *g;
@@ -48,6 +59,7 @@ struct gen {
     gk_buf acc;
     int32_t acc_index;
     size_t emitted;
+    struct turn_span *turn;
 };
 
 static gk_status oom(gk_error *err)
@@ -116,15 +128,16 @@ static gk_status resolve_model(struct gen *gn, gk_action **model, gk_error *err)
     return GK_OK;
 }
 
-static gk_status add_tool(struct gen *gn, gk_action *t, size_t cap, gk_error *err)
+/* path names the tool in opts.tools ("/tools/1"), or is "" for opts.tool_actions. */
+static gk_status add_tool(struct gen *gn, gk_action *t, size_t cap, const char *path, gk_error *err)
 {
     for (size_t i = 0; i < gn->ntools; i++) {
         if (gn->tools[i] == t)
-            return gk_error_set(err, GK_INVALID_ARGUMENT, "", "tool \"%s\" is listed twice",
+            return gk_error_set(err, GK_INVALID_ARGUMENT, path, "tool \"%s\" is listed twice",
                                 gk_action_name(t));
     }
     if (gn->ntools == cap)
-        return gk_error_set(err, GK_INVALID_ARGUMENT, "", "too many tools");
+        return gk_error_set(err, GK_INVALID_ARGUMENT, path, "too many tools");
     gn->tools[gn->ntools++] = t;
     return GK_OK;
 }
@@ -143,11 +156,13 @@ static gk_status resolve_tools(struct gen *gn, gk_error *err)
         return oom(err);
     for (const char *const *n = gn->opts->tools; n && *n; n++) {
         const char *name = *n;
+        char path[32];
+        snprintf(path, sizeof(path), "/tools/%zu", (size_t)(n - gn->opts->tools));
         gk_action *t =
             name[0] == '/' ? gk_lookup_action(gn->g, name) : gk_lookup(gn->g, GK_ACTION_TOOL, name);
         if (!t || gk_action_get_type(t) != GK_ACTION_TOOL)
-            return gk_error_set(err, GK_NOT_FOUND, "", "tool \"%s\" not found", name);
-        gk_status st = add_tool(gn, t, cap, err);
+            return gk_error_set(err, GK_NOT_FOUND, path, "tool \"%s\" not found", name);
+        gk_status st = add_tool(gn, t, cap, path, err);
         if (st != GK_OK)
             return st;
     }
@@ -155,7 +170,7 @@ static gk_status resolve_tools(struct gen *gn, gk_error *err)
         if (gk_action_get_type(*t) != GK_ACTION_TOOL)
             return gk_error_set(err, GK_INVALID_ARGUMENT, "", "action \"%s\" is not a tool",
                                 gk_action_key(*t));
-        gk_status st = add_tool(gn, *t, cap, err);
+        gk_status st = add_tool(gn, *t, cap, "", err);
         if (st != GK_OK)
             return st;
     }
@@ -311,11 +326,11 @@ static gk_status build_output(struct gen *gn, const gk_action *model, gk_error *
 {
     const gk_output_opts *o = &gn->opts->output;
     gk_output_config *oc = &gn->req.output;
-    if (gn->format == GK_FORMAT_TEXT && !gn->schema && !o->instructions)
+    if (gn->format == GK_FORMAT_TEXT && !gn->schema && !o->instructions && !o->content_type)
         return GK_OK;
     gn->req.has_output = true;
     oc->format = gk_output_format_name(gn->format);
-    oc->content_type = gk__output_content_type(gn->format);
+    oc->content_type = o->content_type ? o->content_type : gk__output_content_type(gn->format);
     bool want_native =
         gn->schema && !o->custom_constrained && !o->instructions && gn->format != GK_FORMAT_TEXT;
     if (want_native && model_constrains(model, gn->ntools)) {
@@ -724,7 +739,7 @@ static gk_status resume(struct gen *gn, gk_error *err)
         if (st != GK_OK)
             return st;
     } else {
-        resumed = json_true(a);
+        resumed = r->metadata ? r->metadata : json_true(a);
     }
     gk_part *model_parts = GK_NEW(a, gk_part, last->content.count);
     gk_message tool = {.role = GK_ROLE_TOOL};
@@ -880,15 +895,120 @@ static gk_status keep_request(struct gen *gn, gk_generate_response *resp, gk_err
     return st;
 }
 
+/* ---- turn spans ---- */
+
+/* Begin the span of the next model turn as a child of ctx's current span: the previous turn's, so
+ * turns nest as Genkit JS records them. *out is the span, or NULL when nothing is traced (then
+ * this costs a slot read and an atomic load). */
+static gk_status turn_begin(struct gen *gn, gk__span **out, gk_error *err)
+{
+    const char *name = gn->opts->step_name;
+    gk__span_info si = {.name = name && name[0] ? name : "generate", .type = "util"};
+    *out = gk__span_begin(gn->ctx, &si);
+    if (!*out)
+        return GK_OK;
+    struct turn_span *t = GK_NEW(gn->a, struct turn_span, 1);
+    if (!t) {
+        gk__span_end(gn->ctx, *out, oom(err), err);
+        *out = NULL;
+        return GK_RESOURCE_EXHAUSTED;
+    }
+    t->span = *out;
+    t->outer = gn->turn;
+    gn->turn = t;
+    return GK_OK;
+}
+
+/* The coming turn as GenerateActionOptions, the input Genkit JS records on a turn's span: the
+ * conversation so far (format instructions included) and the options that shape the request. */
+static gk_status turn_options(struct gen *gn, gk_generate_action_options *o)
+{
+    const gk_generate_request *req = &gn->req;
+    memset(o, 0, sizeof(*o));
+    o->model = gn->model;
+    o->docs.items = req->docs.items;
+    o->docs.count = req->docs.count;
+    o->messages.items = req->messages.items;
+    o->messages.count = req->messages.count;
+    if (gn->ntools) {
+        o->tools.items = GK_NEW(gn->a, gk_text, gn->ntools);
+        if (!o->tools.items)
+            return GK_RESOURCE_EXHAUSTED;
+        o->tools.count = gn->ntools;
+        for (size_t i = 0; i < gn->ntools; i++)
+            o->tools.items[i] = gk_action_name(gn->tools[i]);
+    }
+    o->tool_choice = req->tool_choice;
+    o->has_tool_choice = req->has_tool_choice;
+    o->config = req->config;
+    if (req->has_output) {
+        o->has_output = true;
+        o->output.format = req->output.format;
+        o->output.content_type = req->output.content_type;
+        o->output.json_schema = gn->schema;
+        o->output.constrained = req->output.constrained;
+        o->output.has_constrained = req->output.has_constrained;
+    }
+    o->return_tool_requests = gn->opts->return_tool_requests;
+    o->has_return_tool_requests = gn->opts->return_tool_requests;
+    o->max_turns = gn->max_turns;
+    o->has_max_turns = gn->opts->max_turns != 0;
+    o->step_name = gn->opts->step_name;
+    return GK_OK;
+}
+
+/* Record the coming turn's options as the input of its span s (may be NULL), when s's trace
+ * records inputs. */
+static void turn_input(struct gen *gn, gk__span *s)
+{
+    if (!gk__span_records_io(s))
+        return;
+    gk_generate_action_options o;
+    if (turn_options(gn, &o) == GK_OK)
+        gk__span_set_input(s, GK_TYPE_OF(gk_generate_action_options), &o);
+}
+
+/* End the open turn spans, innermost first, with the call's outcome. On success each records the
+ * final response as its output: a turn's span encloses the turns after it, so what it returns is
+ * the last response (Genkit JS records the same). The response is encoded once for all of them. */
+static void turns_end(struct gen *gn, gk_status st, const gk_error *err,
+                      const gk_generate_response *resp)
+{
+    if (!gn->turn)
+        return;
+    bool io = st == GK_OK && gk__span_records_io(gn->turn->span);
+    gk_buf b = GK_BUF_INIT(GK__SPAN_IO_CAP);
+    if (io) {
+        gk_jw w;
+        gk_jw_init(&w, &b);
+        gk_encode(&w, GK_TYPE_OF(gk_generate_response), resp);
+    }
+    for (struct turn_span *t = gn->turn; t; t = t->outer) {
+        if (io && !gk_buf_failed(&b))
+            gk__span_set_output_json(t->span, b.ptr, b.len);
+        else if (io) /* over the cap: the span code stores its truncation marker */
+            gk__span_set_output(t->span, GK_TYPE_OF(gk_generate_response), resp);
+        gk__span_end(gn->ctx, t->span, st, err);
+    }
+    gk_buf_release(&b);
+    gn->turn = NULL;
+}
+
 /* ---- the loop ---- */
 
 /* The generate call behind every entry point. resp_visible: whether the caller hands resp to its
  * own caller (gk_generate, gk_generate_stream), so resp->request must be recorded; the entry points
- * that keep resp to themselves (gk_generate_text, gk_generate_data) skip that work. */
+ * that keep resp to themselves (gk_generate_text, gk_generate_data) skip that work. flags:
+ * GK__GENERATE_IN_ACTION_SPAN or 0. */
 static gk_status generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opts,
                           gk_generate_response *resp, bool resp_visible, const gk_type *decode_type,
-                          void *decode_out, gk_error *err)
+                          void *decode_out, unsigned flags, gk_error *err)
 {
+    /* The turn spans compare their error with their children's to find where it began: they need
+     * the words even when the caller does not want them. */
+    gk_error local = {0};
+    if (!err)
+        err = &local;
     memset(resp, 0, sizeof(*resp));
     if (!ctx || !opts)
         return gk_error_set(err, GK_INVALID_ARGUMENT, "", "gk_generate needs ctx and opts");
@@ -913,8 +1033,16 @@ static gk_status generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opt
         .acc = GK_BUF_INIT(STREAM_TEXT_CAP),
         .acc_index = -1,
     };
+    /* The first turn's span is begun before anything is resolved, so that resolution errors are
+     * recorded in it; inside /util/generate the action's own span is the first turn's, as in
+     * Genkit JS. */
+    gk__span *turn = NULL;
+    gk_status st = GK_OK;
+    if (!(flags & GK__GENERATE_IN_ACTION_SPAN))
+        st = turn_begin(&gn, &turn, err);
     gk_action *model = NULL;
-    gk_status st = resolve_model(&gn, &model, err);
+    if (st == GK_OK)
+        st = resolve_model(&gn, &model, err);
     if (st == GK_OK)
         st = resolve_tools(&gn, err);
     if (st == GK_OK)
@@ -925,6 +1053,7 @@ static gk_status generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opt
     if (st == GK_OK && resuming)
         st = resume(&gn, err);
     for (int turns = 0; st == GK_OK;) {
+        turn_input(&gn, turn);
         st = call_model(&gn, resp, err);
         if (st != GK_OK)
             break;
@@ -949,19 +1078,28 @@ static gk_status generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opt
         st = run_turn(&gn, resp, &interrupted, err);
         if (interrupted)
             break;
+        if (st == GK_OK)
+            st = turn_begin(&gn, &turn, err);
     }
     gk_buf_release(&gn.acc);
     if (st == GK_OK && resp_visible)
         st = keep_request(&gn, resp, err);
+    turns_end(&gn, st, err, resp);
     if (st != GK_OK)
         memset(resp, 0, sizeof(*resp));
     return st;
 }
 
+gk_status gk__generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opts, unsigned flags,
+                       gk_generate_response *resp, gk_error *err)
+{
+    return generate(ctx, g, opts, resp, true, NULL, NULL, flags, err);
+}
+
 gk_status gk_generate(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opts,
                       gk_generate_response *resp, gk_error *err)
 {
-    return generate(ctx, g, opts, resp, true, NULL, NULL, err);
+    return generate(ctx, g, opts, resp, true, NULL, NULL, 0, err);
 }
 
 gk_status gk_generate_stream(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opts,
@@ -975,13 +1113,13 @@ gk_status gk_generate_stream(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *
     gk_generate_opts o = *opts;
     o.on_chunk = on_chunk;
     o.chunk_arg = arg;
-    return generate(ctx, g, &o, resp, true, NULL, NULL, err);
+    return generate(ctx, g, &o, resp, true, NULL, NULL, 0, err);
 }
 
 const char *gk_generate_text(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *opts, gk_error *err)
 {
     gk_generate_response resp;
-    if (generate(ctx, g, opts, &resp, false, NULL, NULL, err) != GK_OK)
+    if (generate(ctx, g, opts, &resp, false, NULL, NULL, 0, err) != GK_OK)
         return NULL;
     const char *text = gk_response_text(gk_ctx_arena(ctx), &resp);
     if (!text)
@@ -1008,7 +1146,7 @@ gk_status gk_generate_data(gk_ctx *ctx, gk_genkit *g, const gk_generate_opts *op
                             "gk_generate_data takes json or array output, not %s",
                             gk_output_format_name(o.output.format));
     gk_generate_response resp;
-    gk_status st = generate(ctx, g, &o, &resp, false, out_type, out, err);
+    gk_status st = generate(ctx, g, &o, &resp, false, out_type, out, 0, err);
     if (st == GK_OK && resp.finish_reason == GK_FINISH_INTERRUPTED)
         st = gk_error_set(err, GK_FAILED_PRECONDITION, "",
                           "a tool interrupted generation: use gk_generate to handle interrupts");

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* src/ai/model_types.c - descriptors of the Genkit data model (Part, Message, GenerateRequest,
- * GenerateResponse, chunks), the "exactly one kind per Part" check the schema layer cannot express,
- * and small helpers to build and read messages. Field order follows what Genkit's runtimes write,
- * so canonical JSON round-trips byte for byte. No model calls here (model.c). */
+ * GenerateResponse, chunks, GenerateActionOptions), the "exactly one kind per Part" check the
+ * schema layer cannot express, and small helpers to build and read messages. Field order follows
+ * what Genkit's runtimes write, so canonical JSON round-trips byte for byte. No model calls here
+ * (model.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -111,6 +112,47 @@ GK_SCHEMA_DEFINE(gk_generate_response_chunk, "A streamed piece of a model respon
     GK_FIELD_ARRAY(gk_generate_response_chunk, content, "content", gk_part, NULL),
     GK_FIELD_JSON_OPT(gk_generate_response_chunk, custom, "custom", NULL),
     GK_FIELD_BOOL_OPT(gk_generate_response_chunk, aggregated, "aggregated", NULL));
+
+GK_SCHEMA_DEFINE(gk_generate_action_output, "The output the caller wants",
+    GK_FIELD_STRING_OPT(gk_generate_action_output, format, "format",
+                        "text, json, jsonl, array or enum"),
+    GK_FIELD_STRING_OPT(gk_generate_action_output, content_type, "contentType", NULL),
+    GK_FIELD_JSON_OPT(gk_generate_action_output, instructions, "instructions",
+                      "true, false (none) or the instructions text"),
+    GK_FIELD_JSON_OPT(gk_generate_action_output, json_schema, "jsonSchema", NULL),
+    GK_FIELD_BOOL_OPT(gk_generate_action_output, constrained, "constrained", NULL));
+
+GK_SCHEMA_DEFINE(gk_generate_action_resume, "Answers to an interrupted generate",
+    GK_FIELD_ARRAY_OPT(gk_generate_action_resume, respond, "respond", gk_part,
+                       "toolResponse parts"),
+    GK_FIELD_ARRAY_OPT(gk_generate_action_resume, restart, "restart", gk_part,
+                       "toolRequest parts"),
+    GK_FIELD_JSON_OPT(gk_generate_action_resume, metadata, "metadata", NULL));
+
+GK_SCHEMA_DEFINE(gk_middleware_ref, "A middleware by name",
+    GK_FIELD_STRING(gk_middleware_ref, name, "name", NULL),
+    GK_FIELD_JSON_OPT(gk_middleware_ref, config, "config", NULL));
+
+GK_SCHEMA_DEFINE(gk_generate_action_options, "A generate call (GenerateActionOptions)",
+    GK_FIELD_STRING_OPT(gk_generate_action_options, model, "model", NULL),
+    GK_FIELD_ARRAY_OPT(gk_generate_action_options, docs, "docs", gk_document, NULL),
+    GK_FIELD_ARRAY(gk_generate_action_options, messages, "messages", gk_message, NULL),
+    GK_FIELD_ARRAY_OPT(gk_generate_action_options, tools, "tools", gk_text,
+                       "tool names or keys (/tool/<name>)"),
+    GK_FIELD_ARRAY_OPT(gk_generate_action_options, resources, "resources", gk_text, NULL),
+    GK_FIELD_ENUM_OPT(gk_generate_action_options, tool_choice, "toolChoice", gk_tool_choice,
+                      NULL),
+    GK_FIELD_JSON_OPT(gk_generate_action_options, config, "config", NULL),
+    GK_FIELD_STRUCT_OPT(gk_generate_action_options, output, "output",
+                        gk_generate_action_output, NULL),
+    GK_FIELD_STRUCT_OPT(gk_generate_action_options, resume, "resume",
+                        gk_generate_action_resume, NULL),
+    GK_FIELD_BOOL_OPT(gk_generate_action_options, return_tool_requests, "returnToolRequests",
+                      NULL),
+    GK_FIELD_INT_OPT(gk_generate_action_options, max_turns, "maxTurns",
+                     "model turns that may request tools (default 5)", GK_MINIMUM(0)),
+    GK_FIELD_STRING_OPT(gk_generate_action_options, step_name, "stepName", NULL),
+    GK_FIELD_ARRAY_OPT(gk_generate_action_options, use, "use", gk_middleware_ref, NULL));
 /* clang-format on */
 
 /* ---- checking ---- */

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* src/core/genkit.c - the genkit instance: runtime, registry and the long-lived arena that holds
- * definitions. Everything here is built before serving and released by gk_shutdown. */
+ * definitions. Everything here is built before serving and released by gk_shutdown.
+ * gk_init is the composition root of the library: besides the core it starts the telemetry
+ * exporters and registers the ai layer's built-in /util/generate action, so this one file reaches
+ * those layers (ARCHITECTURE.md's layering holds for every other file of src/core). */
 #include <errno.h> /* program_invocation_short_name */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ai/generate.h"
 #include "base/log.h"
 #include "core/core.h"
 #include "core/instance.h"
@@ -91,6 +95,11 @@ gk_genkit *gk_init(const gk_init_opts *opts, gk_error *err)
         model = cfg->default_model;
     if (model)
         g->default_model = gk_arena_strdup(g->arena, model);
+    /* The built-in actions every Genkit runtime has, before any plugin can take their keys. */
+    if (gk__generate_action_define(g, err) != GK_OK) {
+        gk_shutdown(g);
+        return NULL;
+    }
     if (gk__plugins_init(g, opts->plugins, err) != GK_OK) {
         gk_shutdown(g);
         return NULL;

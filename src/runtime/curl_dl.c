@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* src/runtime/curl_dl.c - loads libcurl on the first outgoing request (GK_CURL_DLOPEN) or, in
- * static builds, only initialises the linked one. Loading lazily keeps curl's ~36 shared libraries
- * (OpenSSL, GnuTLS, LDAP, Kerberos, SSH, RTMP...) out of the start of every service that never
- * calls out: see docs/decisions/0005-lazy-libcurl.md. */
+/* src/runtime/curl_dl.c - loads libcurl on the first outgoing request (GK_CURL_DLOPEN) or, when
+ * it is linked, only initialises it. Built only with the curl transport (GK_HTTP_CURL). Loading
+ * lazily keeps curl's ~36 shared libraries (OpenSSL, GnuTLS, LDAP, Kerberos, SSH, RTMP...) out of
+ * the start of every service that never calls out: see docs/decisions/0005-lazy-libcurl.md. */
 #include "runtime/curl_dl.h"
 
 #include <pthread.h>

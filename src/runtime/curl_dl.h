@@ -4,12 +4,12 @@
  * With GK_CURL_DLOPEN (CMake option, the default for dynamic builds) the library does not link
  * libcurl: gk__curl_load() dlopen()s "libcurl.so.4" on the first outgoing request and resolves
  * every curl function the client calls into the table gk__curl; the curl_* names below are
- * macros for those pointers, so http_client.c reads as plain curl code in both modes. Without it
- * (static builds) the curl_* names are curl's own functions and gk__curl_load() only runs
+ * macros for those pointers, so http_curl.c reads as plain curl code in both modes. Without it
+ * (GK_CURL_DLOPEN=OFF) the curl_* names are curl's own functions and gk__curl_load() only runs
  * curl_global_init. <curl/curl.h> is used for types and constants only in dlopen mode.
  *
- * Include this instead of <curl/curl.h>, and only from src/runtime/http_client.c and
- * src/runtime/curl_dl.c. */
+ * Include this instead of <curl/curl.h>, and only from src/runtime/http_curl.c and
+ * src/runtime/curl_dl.c (both built only with GK_HTTP_CURL). */
 #ifndef GK_RUNTIME_CURL_DL_H
 #define GK_RUNTIME_CURL_DL_H
 

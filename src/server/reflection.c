@@ -6,7 +6,10 @@
  * sends the headers (X-Genkit-Trace-Id...) as soon as the root span exists, then the body in
  * chunks; cancelAction cancels the context of the run with that trace id. The runtime file in
  * <project>/.genkit/runtimes/ announces the server to the CLI and is removed at stop (and at exit).
- * Not here: reflection v2 (WebSocket), the flow protocol, anything bound to a public address. */
+ * With a v2 server URL (GENKIT_REFLECTION_V2_SERVER, set by the CLI's one-shot commands) the same
+ * thread and loop run the v2 WebSocket client (reflection_v2.c) instead of the HTTP server, and no
+ * runtime file is written. Listing, values and running actions are reflection_run.c's, shared by
+ * both. Not here: the flow protocol, anything bound to a public address. */
 #include "server/reflection.h"
 
 #include <errno.h>
@@ -29,8 +32,9 @@
 #include "core/core.h"
 #include "runtime/sched.h"
 #include "server/http_parse.h"
+#include "server/reflection_run.h"
+#include "server/reflection_v2.h"
 #include "telemetry/export.h"
-#include "telemetry/trace.h"
 
 #include "base/banned.h"
 
@@ -38,7 +42,7 @@
 #define LAST_PORT      3199
 #define REQUEST_MEMORY ((size_t)64 << 20)
 #define MAX_BODY       ((size_t)32 << 20)
-#define OUT_CAP        ((size_t)64 << 20)
+#define OUT_CAP        GK__REFL_OUT_CAP
 #define HIGH_WATER     ((size_t)1 << 20)
 #define LOW_WATER      ((size_t)256 << 10)
 #define SPEC_VERSION   1
@@ -59,11 +63,7 @@ struct rconn {
     gk__http_parser hp;
     gk_arena *arena;
     bool have_request; /* a complete request was parsed; later input is ignored */
-    gk_ctx *ctx;       /* the running action's context (runAction) */
-    gk_action *action;
-    const gk_json *input;
-    bool stream;
-    bool fiber_running;
+    gk__refl_run run;  /* runAction: the action running for this connection */
     bool headers_sent;
     bool finished; /* the whole response was handed to write */
     bool closing;  /* uv_close was called */
@@ -71,7 +71,6 @@ struct rconn {
     unsigned pending;
     size_t pending_bytes;
     gk_waiter *writer; /* a streaming fiber waiting for pending_bytes to fall */
-    char trace_id[33];
 };
 
 struct wreq {
@@ -82,7 +81,9 @@ struct wreq {
 };
 
 /* The server. Invariants: conns lists every live connection; file is "" or the runtime file we
- * wrote; everything but the atomics belongs to the server's loop once it runs. */
+ * wrote; v2 is set in v2 mode (then there is no listener, no port and no file); runs lists the
+ * actions running for v1 requests; everything but the atomics belongs to the server's loop once
+ * it runs. */
 struct gk_reflection {
     gk_genkit *g;
     gk_runtime *rt;
@@ -96,6 +97,8 @@ struct gk_reflection {
     uv_tcp_t listener;
     bool listening;
     struct rconn *conns;
+    gk__refl_runs runs;
+    gk__refl_v2 *v2;
     uv_sem_t started;
     atomic_bool start_failed;
     /* Read buffer of the server's one loop thread: every read is consumed before the next. In the
@@ -257,7 +260,7 @@ static void on_closed(uv_handle_t *h);
 
 static void maybe_free(struct rconn *c)
 {
-    if (!c->closed || c->fiber_running)
+    if (!c->closed || c->run.running)
         return;
     gk_reflection *r = c->r;
     if (c->prev)
@@ -286,8 +289,7 @@ static void close_conn(struct rconn *c)
 /* The client went away or the socket failed: stop the action and close. */
 static void abort_conn(struct rconn *c)
 {
-    if (c->fiber_running && c->ctx)
-        gk_ctx_cancel(c->ctx, GK_CANCELLED);
+    gk__refl_run_cancel(&c->run);
     close_conn(c);
 }
 
@@ -398,34 +400,16 @@ static void respond_buf(struct rconn *c, int status, gk_buf *b)
     gk_buf_release(b);
 }
 
-/* {"error":{"code":N,"message":"...","details":{"traceId"?}}}: the reflection error shape. Codes
- * are gRPC codes; a cancelled run says "Action was cancelled" as Genkit's runtimes do. */
-static void error_json(gk_buf *b, gk_status st, const char *message, const char *trace_id)
-{
-    gk_jw w;
-    gk_jw_init(&w, b);
-    gk_jw_object_begin(&w);
-    gk_jw_key(&w, "error");
-    gk_jw_object_begin(&w);
-    gk_jw_key(&w, "code");
-    gk_jw_int(&w, (int64_t)st);
-    gk_jw_key(&w, "message");
-    gk_jw_string(&w, st == GK_CANCELLED ? "Action was cancelled" : message);
-    gk_jw_key(&w, "details");
-    gk_jw_object_begin(&w);
-    if (trace_id && trace_id[0]) {
-        gk_jw_key(&w, "traceId");
-        gk_jw_string(&w, trace_id);
-    }
-    gk_jw_object_end(&w);
-    gk_jw_object_end(&w);
-    gk_jw_object_end(&w);
-}
-
+/* {"error": <status>}: the reflection error shape (gk__refl_write_status). */
 static void respond_error(struct rconn *c, int http, gk_status st, const char *message)
 {
     gk_buf b = GK_BUF_INIT(64 * 1024);
-    error_json(&b, st, message, NULL);
+    gk_jw w;
+    gk_jw_init(&w, &b);
+    gk_jw_object_begin(&w);
+    gk_jw_key(&w, "error");
+    gk__refl_write_status(&w, st, message, NULL);
+    gk_jw_object_end(&w);
     respond_buf(c, http, &b);
 }
 
@@ -512,12 +496,6 @@ static const gk_json *body_object(struct rconn *c, const gk__http_request *h)
     return doc;
 }
 
-static const char *json_str(const gk_json *obj, const char *key)
-{
-    const gk_json *v = gk_json_get(obj, key);
-    return v && v->type == GK_JSON_STRING && v->len == strlen(v->str) ? v->str : NULL;
-}
-
 /* ---- endpoints ---- */
 
 static void health(struct rconn *c, const gk__http_request *h)
@@ -530,53 +508,12 @@ static void health(struct rconn *c, const gk__http_request *h)
     respond_text(c, 200, "OK");
 }
 
-static void write_metadata(gk_jw *w, gk_arena *a, const char *text)
-{
-    gk_json *doc = NULL;
-    if (!text || strcmp(text, "{}") == 0)
-        return;
-    if (gk_json_parse(a, text, strlen(text), NULL, &doc, NULL) != GK_OK ||
-        doc->type != GK_JSON_OBJECT)
-        return;
-    gk_jw_key(w, "metadata");
-    gk_jw_value(w, doc);
-}
-
 static void list_actions(struct rconn *c)
 {
-    gk_genkit *g = c->r->g;
     gk_buf b = GK_BUF_INIT(OUT_CAP);
     gk_jw w;
     gk_jw_init(&w, &b);
-    gk_jw_object_begin(&w);
-    size_t n = gk_action_count(g);
-    for (size_t i = 0; i < n; i++) {
-        const gk_action *a = gk_action_at(g, i);
-        gk_jw_key(&w, gk_action_key(a));
-        gk_jw_object_begin(&w);
-        gk_jw_key(&w, "key");
-        gk_jw_string(&w, gk_action_key(a));
-        gk_jw_key(&w, "name");
-        gk_jw_string(&w, gk_action_name(a));
-        gk_jw_key(&w, "type");
-        gk_jw_string(&w, gk_action_type_name(gk_action_get_type(a)));
-        const char *desc = gk_action_description(a);
-        if (desc && desc[0]) {
-            gk_jw_key(&w, "description");
-            gk_jw_string(&w, desc);
-        }
-        gk_jw_key(&w, "inputSchema");
-        gk_schema_write(&w, gk_action_in_type(a));
-        gk_jw_key(&w, "outputSchema");
-        gk_schema_write(&w, gk_action_out_type(a));
-        if (gk_action_chunk_type(a)) {
-            gk_jw_key(&w, "streamSchema");
-            gk_schema_write(&w, gk_action_chunk_type(a));
-        }
-        write_metadata(&w, c->arena, gk_action_metadata(a));
-        gk_jw_object_end(&w);
-    }
-    gk_jw_object_end(&w);
+    gk__refl_write_actions(&w, c->r->g, c->arena);
     respond_buf(c, 200, &b);
 }
 
@@ -587,23 +524,15 @@ static void values(struct rconn *c, const gk__http_request *h)
         respond_text(c, 400, "Query parameter \"type\" is required.");
         return;
     }
-    if (strcmp(type, "defaultModel") != 0 && strcmp(type, "middleware") != 0) {
-        respond_text(c, 400, "'type' must be one of: defaultModel, middleware");
-        return;
-    }
     gk_buf b = GK_BUF_INIT(64 * 1024);
     gk_jw w;
     gk_jw_init(&w, &b);
-    gk_jw_object_begin(&w);
-    const char *model = gk__genkit_default_model(c->r->g);
-    if (strcmp(type, "defaultModel") == 0 && model) {
-        gk_jw_key(&w, "defaultModel");
-        gk_jw_object_begin(&w);
-        gk_jw_key(&w, "name");
-        gk_jw_string(&w, model);
-        gk_jw_object_end(&w);
+    gk_error e = {0};
+    if (gk__refl_write_values(&w, c->r->g, type, &e) != GK_OK) {
+        gk_buf_release(&b);
+        respond_text(c, 400, e.message);
+        return;
     }
-    gk_jw_object_end(&w);
     respond_buf(c, 200, &b);
 }
 
@@ -612,7 +541,7 @@ static void notify(struct rconn *c, const gk__http_request *h)
     const gk_json *body = body_object(c, h);
     if (!body)
         return;
-    const char *url = json_str(body, "telemetryServerUrl");
+    const char *url = gk__refl_json_str(body, "telemetryServerUrl");
     if (url && url[0])
         gk__telemetry_notify_server(url);
     const gk_json *v = gk_json_get(body, "reflectionApiSpecVersion");
@@ -628,19 +557,16 @@ static void cancel_action(struct rconn *c, const gk__http_request *h)
     const gk_json *body = body_object(c, h);
     if (!body)
         return;
-    const char *id = json_str(body, "traceId");
+    const char *id = gk__refl_json_str(body, "traceId");
     if (!id || !id[0]) {
         static const char msg[] = "{\"error\":\"traceId is required\"}";
         respond(c, 400, "application/json", msg, sizeof(msg) - 1);
         return;
     }
-    for (struct rconn *o = c->r->conns; o; o = o->next) {
-        if (o->fiber_running && o->ctx && strcmp(o->trace_id, id) == 0) {
-            gk_ctx_cancel(o->ctx, GK_CANCELLED);
-            static const char msg[] = "{\"message\":\"Action cancelled\"}";
-            respond(c, 200, "application/json", msg, sizeof(msg) - 1);
-            return;
-        }
+    if (gk__refl_run_cancel_trace(&c->r->runs, id)) {
+        static const char msg[] = "{\"message\":\"Action cancelled\"}";
+        respond(c, 200, "application/json", msg, sizeof(msg) - 1);
+        return;
     }
     static const char msg[] = "{\"error\":\"Action not found or already completed\"}";
     respond(c, 404, "application/json", msg, sizeof(msg) - 1);
@@ -648,14 +574,16 @@ static void cancel_action(struct rconn *c, const gk__http_request *h)
 
 /* ---- runAction ---- */
 
-static bool send_chunk(struct rconn *c, const char *data, size_t len, const char *suffix)
+static bool send_chunk(struct rconn *c, const char *prefix, const char *data, size_t len,
+                       const char *suffix)
 {
     char size[24];
+    size_t plen = strlen(prefix);
     size_t slen = strlen(suffix);
-    int n = snprintf(size, sizeof(size), "%zx\r\n", len + slen);
-    const char *p[4] = {size, data, suffix, "\r\n"};
-    size_t l[4] = {(size_t)n, len, slen, 2};
-    return write_pieces(c, p, l, 4);
+    int n = snprintf(size, sizeof(size), "%zx\r\n", plen + len + slen);
+    const char *p[5] = {size, prefix, data, suffix, "\r\n"};
+    size_t l[5] = {(size_t)n, plen, len, slen, 2};
+    return write_pieces(c, p, l, 5);
 }
 
 static void send_head(struct rconn *c, const char *trace_id, const char *span_id)
@@ -665,7 +593,7 @@ static void send_head(struct rconn *c, const char *trace_id, const char *span_id
                      "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
                      "%s%s%s%s%s%s" VERSION_HEADER "Cache-Control: no-store\r\n"
                      "Connection: close\r\n\r\n",
-                     c->stream ? "text/plain; charset=utf-8" : "application/json",
+                     c->run.stream ? "text/plain; charset=utf-8" : "application/json",
                      trace_id[0] ? "X-Genkit-Trace-Id: " : "", trace_id, trace_id[0] ? "\r\n" : "",
                      span_id[0] ? "X-Genkit-Span-Id: " : "", span_id, span_id[0] ? "\r\n" : "");
     c->headers_sent = true;
@@ -673,28 +601,27 @@ static void send_head(struct rconn *c, const char *trace_id, const char *span_id
 }
 
 /* The root span exists: answer the headers now, so the Dev UI can open the trace and cancel. */
-static void on_root(gk__span *root, void *arg)
+static void v1_on_trace(gk__refl_run *run, const char *trace_id, const char *span_id)
 {
-    struct rconn *c = arg;
-    memcpy(c->trace_id, gk__span_trace_id(root), sizeof(c->trace_id));
+    struct rconn *c = run->owner;
     if (!c->headers_sent)
-        send_head(c, c->trace_id, gk__span_id(root));
+        send_head(c, trace_id, span_id);
 }
 
 /* Each chunk is its compact JSON and "\n" (the CLI splits on newlines). */
-static gk_status on_chunk(const char *json, size_t len, void *arg)
+static gk_status v1_on_chunk(gk__refl_run *run, const char *json, size_t len)
 {
-    struct rconn *c = arg;
+    struct rconn *c = run->owner;
     if (c->closing)
         return GK_CANCELLED;
     if (!c->headers_sent)
-        send_head(c, c->trace_id, "");
-    if (!send_chunk(c, json, len, "\n"))
+        send_head(c, run->trace_id, "");
+    if (!send_chunk(c, "", json, len, "\n"))
         return GK_CANCELLED;
     while (c->pending_bytes > HIGH_WATER && !c->closing) {
         gk_waiter w = {0};
         c->writer = &w;
-        gk_status st = gk__park(c->ctx, &w);
+        gk_status st = gk__park(run->ctx, &w);
         c->writer = NULL;
         if (st != GK_OK)
             return st;
@@ -702,132 +629,54 @@ static gk_status on_chunk(const char *json, size_t len, void *arg)
     return c->closing ? GK_CANCELLED : GK_OK;
 }
 
-static void run_action(gk_ctx *ctx, void *arg)
+/* The last chunk: the result object, or {"error": <status>}. */
+static void v1_on_result(gk__refl_run *run, gk_status st, const char *message, const char *body,
+                         size_t len)
 {
-    struct rconn *c = arg;
-    gk_error err = {0};
-    gk_buf b = GK_BUF_INIT(OUT_CAP);
-    gk_jw w;
-    gk_jw_init(&w, &b);
-    gk_jw_object_begin(&w);
-    gk_jw_key(&w, "result");
-    gk_status st =
-        gk_action_run_json(ctx, c->action, c->input, c->stream ? on_chunk : NULL, c, &w, &err);
-    if (st == GK_OK && gk_buf_failed(&b))
-        st = gk_error_set(&err, GK_RESOURCE_EXHAUSTED, "", "action output larger than %zu bytes",
-                          b.cap);
-    if (st == GK_OK) {
-        gk_jw_key(&w, "telemetry");
-        gk_jw_object_begin(&w);
-        gk_jw_key(&w, "traceId");
-        gk_jw_string(&w, c->trace_id);
-        gk_jw_object_end(&w);
-        gk_jw_object_end(&w);
-    }
-    if (st != GK_OK || gk_buf_failed(&b)) {
-        if (st == GK_OK)
-            st = gk_error_set(&err, GK_RESOURCE_EXHAUSTED, "", "response too large");
-        gk_buf_reset(&b);
-        char msg[sizeof(err.path) + sizeof(err.message) + 4];
-        if (err.path[0])
-            snprintf(msg, sizeof(msg), "%s: %s", err.path, err.message);
-        else
-            snprintf(msg, sizeof(msg), "%s", err.message);
-        error_json(&b, st, msg, c->trace_id);
-    }
+    struct rconn *c = run->owner;
+    (void)message;
     if (!c->closing) {
         if (!c->headers_sent)
-            send_head(c, c->trace_id, "");
-        if (b.len)
-            send_chunk(c, b.ptr, b.len, "");
+            send_head(c, run->trace_id, "");
+        if (st != GK_OK)
+            send_chunk(c, "{\"error\":", body, len, "}");
+        else if (len)
+            send_chunk(c, "", body, len, "");
         write_all(c, "0\r\n\r\n", 5);
     }
-    gk_buf_release(&b);
     finish(c);
 }
 
-static void fiber_done(void *arg)
+static void v1_on_done(gk__refl_run *run)
 {
-    struct rconn *c = arg;
-    c->fiber_running = false;
-    c->ctx = NULL;
+    struct rconn *c = run->owner;
     if (c->closed)
         maybe_free(c);
 }
 
-/* {"auth": ...} becomes "<redacted>", as Genkit JS records the context on the root span. */
-static const char *redacted_context(gk_arena *a, const gk_json *ctxv)
-{
-    if (!ctxv || ctxv->type != GK_JSON_OBJECT)
-        return NULL;
-    gk_buf b = GK_BUF_INIT(GK__SPAN_IO_CAP);
-    gk_jw w;
-    gk_jw_init(&w, &b);
-    gk_jw_object_begin(&w);
-    for (size_t i = 0; i < ctxv->count; i++) {
-        const gk_json *m = &ctxv->items[i];
-        gk_jw_key(&w, m->key);
-        if (strcmp(m->key, "auth") == 0)
-            gk_jw_string(&w, "<redacted>");
-        else
-            gk_jw_value(&w, m);
-    }
-    gk_jw_object_end(&w);
-    const char *out = gk_buf_failed(&b) ? NULL : gk_arena_strndup(a, b.ptr, b.len);
-    gk_buf_release(&b);
-    return out;
-}
+static const gk__refl_run_ops v1_ops = {
+    .on_trace = v1_on_trace,
+    .on_chunk = v1_on_chunk,
+    .on_result = v1_on_result,
+    .on_done = v1_on_done,
+};
 
 static void run_action_request(struct rconn *c, const gk__http_request *h)
 {
     const gk_json *body = body_object(c, h);
     if (!body)
         return;
-    const char *key = json_str(body, "key");
-    if (!key || !key[0]) {
-        respond_error(c, 400, GK_INVALID_ARGUMENT, "\"key\" is required");
-        return;
-    }
-    c->action = gk_lookup_action(c->r->g, key);
-    if (!c->action) {
-        gk_error e = {0};
-        gk_error_set(&e, GK_NOT_FOUND, "", "action %s not found", key);
-        respond_error(c, 404, GK_NOT_FOUND, e.message);
-        return;
-    }
-    const gk_json *labels = gk_json_get(body, "telemetryLabels");
-    if (labels && labels->type != GK_JSON_NULL) {
-        bool ok = labels->type == GK_JSON_OBJECT;
-        for (size_t i = 0; ok && i < labels->count; i++)
-            ok = labels->items[i].type == GK_JSON_STRING;
-        if (!ok) {
-            respond_error(c, 400, GK_INVALID_ARGUMENT,
-                          "\"telemetryLabels\" must be an object of strings");
-            return;
-        }
-    }
     const char *stream = gk__reflection_query_get(c->arena, h->query, "stream");
-    c->stream = stream && strcmp(stream, "true") == 0;
-    c->input = gk_json_get(body, "input");
-    if (!c->input)
-        c->input = gk_json_new_null(c->arena);
-    c->ctx = c->input ? gk__ctx_new(c->r->loop, c->arena) : NULL;
-    gk__trace_request tr = {
-        .on_root = on_root,
-        .arg = c,
-        .labels = labels && labels->type == GK_JSON_OBJECT ? labels : NULL,
-        .context_json = redacted_context(c->arena, gk_json_get(body, "context")),
-    };
-    if (!c->ctx || !gk__trace_request_install(c->ctx, &tr)) {
-        respond_error(c, 503, GK_RESOURCE_EXHAUSTED, "out of memory");
+    c->run.ops = &v1_ops;
+    c->run.owner = c;
+    c->run.arena = c->arena;
+    c->run.stream = stream && strcmp(stream, "true") == 0;
+    gk_error e = {0};
+    gk_status st = gk__refl_run_start(&c->r->runs, &c->run, c->r->g, c->r->loop, body, &e);
+    if (st == GK_OK)
         return;
-    }
-    c->fiber_running = true;
-    if (gk__spawn(c->ctx, run_action, fiber_done, c) != GK_OK) {
-        c->fiber_running = false;
-        c->ctx = NULL;
-        respond_error(c, 503, GK_UNAVAILABLE, "no fiber available");
-    }
+    int http = st == GK_INVALID_ARGUMENT ? 400 : st == GK_NOT_FOUND ? 404 : 503;
+    respond_error(c, http, st, e.message);
 }
 
 static void dispatch(struct rconn *c, const gk__http_request *h)
@@ -932,13 +781,15 @@ static void on_stop(gk_loop *loop, void *arg)
 {
     gk_reflection *r = arg;
     (void)loop;
+    if (r->v2)
+        gk__refl_v2_stop(r->v2);
     if (r->listening) {
         r->listening = false;
         uv_close((uv_handle_t *)&r->listener, on_listener_closed);
     }
     for (struct rconn *c = r->conns; c; c = c->next) {
-        if (c->fiber_running && c->ctx)
-            gk_ctx_cancel(c->ctx, GK_CANCELLED); /* it answers, then its connection closes */
+        if (c->run.running)
+            gk__refl_run_cancel(&c->run); /* it answers, then its connection closes */
         else if (!c->finished)
             close_conn(c);
     }
@@ -950,7 +801,10 @@ static void on_start(gk_loop *loop, void *arg)
     r->loop = loop;
     uv_loop_t *uv = gk__loop_uv(loop);
     int rc = gk__loop_on_stop(loop, on_stop, r) ? 0 : UV_ENOMEM;
-    if (rc == 0) {
+    if (rc == 0 && r->v2) {
+        if (!gk__refl_v2_start(r->v2, loop))
+            rc = UV_ENOMEM;
+    } else if (rc == 0) {
         uv_tcp_init(uv, &r->listener);
         r->listener.data = r;
         r->listening = true;
@@ -1051,6 +905,7 @@ static void reflection_free(gk_reflection *r)
 {
     if (r->fd >= 0)
         close(r->fd);
+    gk__refl_v2_free(r->v2);
     remove_runtime_file(r);
     uv_sem_destroy(&r->started);
     gk_runtime_free(r->rt);
@@ -1075,17 +930,32 @@ gk_reflection *gk_reflection_start(gk_genkit *g, const gk_reflection_opts *opts,
     }
     r->g = g;
     r->fd = -1;
+    const char *v2_url = o.v2_server_url && o.v2_server_url[0]
+                             ? o.v2_server_url
+                             : getenv("GENKIT_REFLECTION_V2_SERVER");
+    if (v2_url && !v2_url[0])
+        v2_url = NULL;
     gk_runtime_opts ro = {.threads = 1};
     r->rt = gk_runtime_new(&ro, err);
-    if (!r->rt || open_listener(r, o.port, err) != GK_OK) {
+    if (!r->rt || (!v2_url && open_listener(r, o.port, err) != GK_OK)) {
         reflection_free(r);
         return NULL;
     }
+    /* v1: pid-port, as the CLI's health check expects; v2 has no port (Genkit JS: the pid). */
     const char *id = getenv("GENKIT_RUNTIME_ID");
     if (id && *id && strlen(id) < sizeof(r->id))
         memcpy(r->id, id, strlen(id) + 1);
+    else if (v2_url)
+        snprintf(r->id, sizeof(r->id), "%ld", (long)getpid());
     else
         snprintf(r->id, sizeof(r->id), "%ld-%d", (long)getpid(), r->port);
+    if (v2_url) {
+        r->v2 = gk__refl_v2_new(g, v2_url, r->id, err);
+        if (!r->v2) {
+            reflection_free(r);
+            return NULL;
+        }
+    }
     gk__genkit_freeze(g);
     if (pthread_create(&r->thread, NULL, thread_main, r) != 0) {
         gk_error_set(err, GK_INTERNAL, "", "cannot start the reflection server's thread");
@@ -1100,6 +970,10 @@ gk_reflection *gk_reflection_start(gk_genkit *g, const gk_reflection_opts *opts,
         gk_error_set(err, GK_INTERNAL, "", "the reflection server failed to start (see log)");
         reflection_free(r);
         return NULL;
+    }
+    if (r->v2) {
+        gk__log(GK_LOG_INFO, "reflection API v2: connecting to %s (runtime %s)", v2_url, r->id);
+        return r;
     }
     /* Announce only once the listener accepts: the CLI health-checks the file at once. */
     if (!o.no_runtime_file && write_runtime_file(r, o.project_dir, err) != GK_OK) {

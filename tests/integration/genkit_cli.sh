@@ -6,7 +6,12 @@
 #   genkit flow:run recipeSteps ... --stream  (streamed JSON lines)
 #   genkit flow:run menu ...                  (gk_run steps in parallel branches)
 # then reads the traces back from the CLI's telemetry server (span names, paths, parents) and
-# checks that SIGTERM removes the runtime file.
+# checks that SIGTERM removes the runtime file. Then the CLI's one-shot form, which starts the
+# runtime itself and speaks reflection API v2 (the runtime connects out to the CLI's WebSocket):
+#   genkit flow:run recipe '{...}' -- examples/recipe
+#   genkit flow:run recipeSteps '{...}' --stream -- examples/recipe
+#   genkit flow:run recipe '{bad input}' -- examples/recipe   (the error code and message)
+# each must print its result (chunks in order), write no runtime file and leave no process.
 # Needs the npm registry once (the CLI is cached under build/genkit-cli). SKIP (exit 0) happens
 # only when `npm view genkit-cli version` fails, i.e. the registry cannot be reached; every other
 # failure fails the test. Takes ~10 s with the CLI cached.
@@ -123,12 +128,15 @@ check_trace() { # trace-id expected-lines
     done
     echo "got:"; echo "$got"; echo "want:"; echo "$2"; fail "trace $1 on the telemetry server"
 }
-check_trace "$recipe_trace" "local/default /{recipe,t:flow}/{local/default,t:action,s:model} success recipe  ended
+check_trace "$recipe_trace" "generate /{recipe,t:flow}/{generate,t:util} success recipe  ended
+local/default /{recipe,t:flow}/{generate,t:util}/{local/default,t:action,s:model} success generate  ended
 recipe /{recipe,t:flow} success - root ended"
 check_trace "$menu_trace" "course-1 /{menu,t:flow}/{course-1,t:flowStep} success menu  ended
 course-2 /{menu,t:flow}/{course-2,t:flowStep} success menu  ended
-local/default /{menu,t:flow}/{course-1,t:flowStep}/{local/default,t:action,s:model} success course-1  ended
-local/default /{menu,t:flow}/{course-2,t:flowStep}/{local/default,t:action,s:model} success course-2  ended
+generate /{menu,t:flow}/{course-1,t:flowStep}/{generate,t:util} success course-1  ended
+generate /{menu,t:flow}/{course-2,t:flowStep}/{generate,t:util} success course-2  ended
+local/default /{menu,t:flow}/{course-1,t:flowStep}/{generate,t:util}/{local/default,t:action,s:model} success generate  ended
+local/default /{menu,t:flow}/{course-2,t:flowStep}/{generate,t:util}/{local/default,t:action,s:model} success generate  ended
 menu /{menu,t:flow} success - root ended"
 list=$(http_get "$telemetry/api/traces?limit=10")
 for name in recipe recipeSteps menu; do
@@ -142,4 +150,50 @@ for _ in $(seq 1 50); do kill -0 "$rt_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$rt_pid" 2>/dev/null && fail "runtime did not exit on SIGTERM"
 [ -e "$file" ] && fail "runtime file $file left behind"
 rt_pid=
-echo "PASS genkit-cli $cli_version: flow:run, --stream, traces, runtime file lifecycle"
+
+# 6. The one-shot form: reflection v2. A runtime that only served v1 would time out here after 30 s
+#    ("Timeout waiting for runtime to be ready").
+real_bin=$(realpath "$bin")
+real_work=$(realpath "$work")
+ours() { # pids of recipe processes started in this sandbox
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/exe" 2>/dev/null)" = "$real_bin" ] &&
+            [ "$(readlink "$p/cwd" 2>/dev/null)" = "$real_work" ] && echo "${p#/proc/}"
+    done
+    return 0
+}
+no_leftover() { # what: every runtime the CLI started has exited (it sends SIGTERM when done)
+    for _ in $(seq 1 100); do [ -z "$(ours)" ] && return 0; sleep 0.1; done
+    fail "$1 left the runtime running: pid $(ours | tr '\n' ' ')"
+}
+files_before=$(ls .genkit/runtimes 2>/dev/null | wc -l)
+t0=$(date +%s%N)
+out=$(PORT=$port GK_QUIET=1 g flow:run recipe '{"ingredient":"tomato"}' -- "$bin" 2>&1) ||
+    { echo "$out"; fail "one-shot flow:run recipe"; }
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "$out" | grep -q '"title": "Title (Create a recipe with tomato)"' || { echo "$out"; fail "one-shot recipe result"; }
+v2_trace=$(echo "$out" | sed -n 's/^Trace ID: \([0-9a-f]\{32\}\)$/\1/p')
+[ -n "$v2_trace" ] || { echo "$out"; fail "one-shot flow:run printed no trace id (runActionState)"; }
+[ "$ms" -lt 20000 ] || fail "one-shot flow:run took $ms ms"
+no_leftover "one-shot flow:run recipe"
+echo "one-shot flow:run recipe (v2): $(echo "$out" | grep '"title"' | sed 's/^ *//') trace $v2_trace, ${ms} ms"
+
+out=$(PORT=$port GK_QUIET=1 g flow:run recipeSteps '{"ingredient":"leek","dietaryRestrictions":"vegan"}' \
+    --stream -- "$bin" 2>&1) || { echo "$out"; fail "one-shot flow:run recipeSteps --stream"; }
+order=$(echo "$out" | grep -nE '"index": [0-9]|^Result:' | sed 's/^\([0-9]*\):.*"index": \([0-9]\).*/\2/; s/^[0-9]*:Result:/R/' | tr -d '\n')
+[ "$order" = "123R" ] || { echo "$out"; fail "one-shot --stream: chunks 1, 2, 3 then the result expected, got $order"; }
+for want in '"text": "Instructions 1 (Create a recipe with leek)"' '"text": "Instructions 3 (Create a recipe with leek)"' \
+    '"title": "Title (Create a recipe with leek)"'; do
+    echo "$out" | grep -qF "$want" || { echo "$out"; fail "one-shot stream output lacks $want"; }
+done
+no_leftover "one-shot flow:run recipeSteps --stream"
+echo "one-shot flow:run recipeSteps --stream (v2): 3 chunks in order, then the result"
+
+out=$(PORT=$port GK_QUIET=1 g flow:run recipe '{"nope":1}' -- "$bin" 2>&1) || true
+echo "$out" | grep -qF 'Code: 3' && echo "$out" | grep -qF 'Message: /ingredient: missing required field' ||
+    { echo "$out"; fail "one-shot error: INVALID_ARGUMENT (3) and the field expected"; }
+no_leftover "one-shot flow:run with bad input"
+echo "one-shot flow:run with bad input (v2): Code: 3, /ingredient: missing required field"
+[ "$(ls .genkit/runtimes 2>/dev/null | wc -l)" = "$files_before" ] || fail "a v2 runtime wrote a runtime file"
+echo "PASS genkit-cli $cli_version: flow:run, --stream, traces, runtime file lifecycle, one-shot (reflection v2)"

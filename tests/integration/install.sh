@@ -32,7 +32,8 @@ int main(void)
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
-    printf("genkit-c %s: %zu flow\n", gk_version(), gk_action_count(g));
+    printf("genkit-c %s: %s\n", gk_version(),
+           gk_lookup(g, GK_ACTION_FLOW, "hello") ? "flow hello" : "no flow");
     gk_shutdown(g);
     return 0;
 }
@@ -41,6 +42,6 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/$(gcc -dumpmachine)/pk
 cc -std=c17 -Wall -Wextra -Werror -o "$work/app-static" "$work/app.c" $(pkg-config --cflags genkit) \
     "$(pkg-config --variable=libdir genkit)/libgenkit.a" $(pkg-config --libs --static genkit | sed 's/-lgenkit//')
 cc -std=c17 -Wall -Wextra -Werror -o "$work/app-shared" "$work/app.c" $(pkg-config --cflags --libs genkit)
-"$work/app-static" | grep -q '^genkit-c 0.1.0: 1 flow$'
-LD_LIBRARY_PATH="$(pkg-config --variable=libdir genkit)" "$work/app-shared" | grep -q '^genkit-c 0.1.0: 1 flow$'
+"$work/app-static" | grep -q '^genkit-c 0.1.0: flow hello$'
+LD_LIBRARY_PATH="$(pkg-config --variable=libdir genkit)" "$work/app-shared" | grep -q '^genkit-c 0.1.0: flow hello$'
 echo "install ok"

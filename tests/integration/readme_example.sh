@@ -15,7 +15,8 @@ PY
 san=""
 grep -q '^GK_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && san="-fsanitize=address,undefined"
 cc -std=c17 -Wall -Wextra -Werror $san -Iinclude "$work/hello.c" "$build/libgenkit.a" \
-    $(pkg-config --libs libuv libcurl libfyaml) -lhttp_parser -lpthread -lm -o "$work/hello"
+    $(pkg-config --libs libuv libcurl libfyaml) -lhttp_parser -l:libmbedtls.a -l:libmbedx509.a \
+    -l:libmbedcrypto.a -lpthread -lm -o "$work/hello"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 PORT=$port GK_LOG_LEVEL=warn "$work/hello" &
 pid=$!

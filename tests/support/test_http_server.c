@@ -207,6 +207,8 @@ static bool respond(gk_test_server *s, int fd, const gk_test_response *r)
         hold_until_closed(s, fd);
         return false;
     }
+    if (r->drop)
+        return false;
     while (chunks[n_chunks]) {
         total += strlen(chunks[n_chunks]);
         n_chunks++;
@@ -215,7 +217,7 @@ static bool respond(gk_test_server *s, int fd, const gk_test_response *r)
                    r->headers ? r->headers : "");
     if (r->chunked)
         len += snprintf(head + len, sizeof(head) - (size_t)len, "Transfer-Encoding: chunked\r\n");
-    else
+    else if (!r->until_close)
         len += snprintf(head + len, sizeof(head) - (size_t)len, "Content-Length: %zu\r\n",
                         total + (r->truncate ? 1000
                                  : r->hang   ? 1
@@ -254,7 +256,7 @@ static bool respond(gk_test_server *s, int fd, const gk_test_response *r)
         hold_until_closed(s, fd);
         return false;
     }
-    if (r->truncate)
+    if (r->truncate || r->until_close)
         return false;
     if (r->chunked && !send_all(fd, "0\r\n\r\n", 5))
         return false;

@@ -33,6 +33,10 @@ typedef struct gk_test_response {
     bool no_response;          /* read the request, send nothing, hold until the client closes */
     bool truncate;             /* announce 1000 more bytes than sent, then close the connection */
     bool close;                /* send "Connection: close" and close after the response */
+    bool drop;                 /* read the request, then close the connection without a word (a
+                                  kept-alive connection the server gave up on) */
+    bool until_close;          /* no Content-Length, not chunked: the body ends when the server
+                                  closes the connection */
 } gk_test_response;
 
 /* One received request. Strings are NUL-terminated; body may hold NULs (use body_len). */

@@ -2,7 +2,8 @@
 // The Genkit Developer UI server (`genkit start`, genkit-cli) drives our runtime through its own
 // API: the tRPC procedures under /api/ that the UI page calls (listActions, getCurrentRuntime,
 // listTraces, getTrace, cancelAction) and the plain routes /api/runAction and /api/streamAction,
-// which the CLI proxies to our reflection API. Usage:
+// which the CLI proxies to our reflection API; also the built-in /util/generate action the UI's model
+// runner calls (run, streamed, and its generate spans). Usage:
 //   node ui_api_test.mjs http://127.0.0.1:UI_PORT
 // Needs no npm package (Node's fetch only). Each check prints "ok <name>"; the first failure
 // prints "FAIL <name>: <why>" and exits 1. Prints "TRACE <id>" for the recipe run.
@@ -110,6 +111,13 @@ await check('listActions: the four recipe flows with their JSON schemas', async 
   assert.equal(actions['/flow/recipe'].description, 'Create a recipe from a main ingredient');
   const models = Object.keys(actions).filter((k) => k.startsWith('/model/'));
   assert.ok(models.includes('/model/local/default'), `models: ${models}`);
+  // The built-in action the UI's model and prompt runners call.
+  const gen = actions['/util/generate'];
+  assert.ok(gen, 'no /util/generate');
+  assert.equal(gen.type, 'util');
+  assert.deepEqual(gen.inputSchema.required, ['messages']);
+  assert.ok(gen.inputSchema.properties.tools && gen.inputSchema.properties.output);
+  assert.ok(gen.outputSchema.properties.message && gen.streamSchema.properties.index);
   console.log(`     ${Object.keys(actions).length} actions: ${Object.keys(actions).sort().join(' ')}`);
 });
 
@@ -172,17 +180,76 @@ await check('cancelAction (the UI\'s Stop button) cancels a running flow in our 
   console.log(`     cancelled after ${ms} ms: ${body.error.message}`);
 });
 
-await check('listTraces / getTrace: the recipe run is listed with its model span', async () => {
+await check('listTraces / getTrace: the recipe run is listed with its generate and model spans', async () => {
   await spansOf(recipeTrace, [
-    `local/default /{recipe,t:flow}/{local/default,t:action,s:model} success recipe`,
+    `generate /{recipe,t:flow}/{generate,t:util} success recipe`,
+    `local/default /{recipe,t:flow}/{generate,t:util}/{local/default,t:action,s:model} success generate`,
     `recipe /{recipe,t:flow} success -`,
   ].join('\n'));
-  const list = await query('listTraces', { limit: 20 });
+  // The menu runs (deadline, cancel) ended just before: on a loaded machine their traces may still be
+  // on their way to the telemetry server, so poll briefly.
+  let list;
+  for (let i = 0; i < 50; i++) {
+    list = await query('listTraces', { limit: 20 });
+    const seen = new Set(list.traces.map((x) => x.displayName));
+    if (['recipe', 'recipeSteps', 'menu'].every((n) => seen.has(n))) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
   const t = list.traces.find((x) => x.traceId === recipeTrace);
   assert.ok(t, `trace ${recipeTrace} not listed`);
   assert.equal(t.displayName, 'recipe');
   const names = new Set(list.traces.map((x) => x.displayName));
   for (const n of ['recipe', 'recipeSteps', 'menu']) assert.ok(names.has(n), `no ${n} trace listed`);
+});
+
+await check('runAction /util/generate (the UI\'s model runner): a model message and its generate trace',
+  async () => {
+    const messages = [{ role: 'user', content: [{ text: 'Say hello' }] }];
+    const r = await runAction('/util/generate', { model: 'local/default', messages });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const res = r.body.result;
+    assert.equal(res.message.role, 'model');
+    assert.match(res.message.content[0].text, /^You said: "Say hello"\./);
+    assert.equal(res.finishReason, 'stop');
+    assert.deepEqual(res.request.messages, messages); // filled in, as Genkit JS does
+    await spansOf(r.body.telemetry.traceId, [
+      `generate /{generate,t:util} success -`,
+      `local/default /{generate,t:util}/{local/default,t:action,s:model} success generate`,
+    ].join('\n'));
+  });
+
+await check('streamAction /util/generate: GenerateResponseChunk lines, then the response', async () => {
+  const r = await fetch(`${api}/streamAction`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ key: '/util/generate', input: { messages: [{ role: 'user', content: [{ text: 'Stream it' }] }] } }),
+  });
+  assert.equal(r.status, 200);
+  const lines = (await r.text()).split('\n').filter((l) => l).map((l) => JSON.parse(l));
+  const last = lines.pop();
+  assert.ok(lines.length >= 2, `chunks: ${JSON.stringify(lines)}`);
+  for (const c of lines) assert.deepEqual([c.role, c.index], ['model', 0]);
+  const text = lines.map((c) => c.content.map((p) => p.text).join('')).join('');
+  assert.equal(text, last.result.message.content[0].text);
+});
+
+await check('runAction /util/generate with a tool: the second turn nests in the first', async () => {
+  const r = await runAction('/util/generate', {
+    model: 'local/default',
+    messages: [{ role: 'user', content: [{ text: 'Use checkStock for "leek"' }] }],
+    tools: ['checkStock'],
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const res = r.body.result;
+  assert.match(res.message.content[0].text, /^Tool "checkStock" returned \{"item":"leek","inStock":false/);
+  assert.deepEqual(res.request.messages.map((m) => m.role), ['user', 'model', 'tool']);
+  await spansOf(r.body.telemetry.traceId, [
+    `checkStock /{generate,t:util}/{checkStock,t:action,s:tool} success generate`,
+    `generate /{generate,t:util} success -`,
+    `generate /{generate,t:util}/{generate,t:util} success generate`,
+    `local/default /{generate,t:util}/{generate,t:util}/{local/default,t:action,s:model} success generate`,
+    `local/default /{generate,t:util}/{local/default,t:action,s:model} success generate`,
+  ].join('\n'));
 });
 
 console.log(`${passed} passed`);
