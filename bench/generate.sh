@@ -8,12 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build-release}
 calls=${1:-20000}
-if [ ! -f "$build/libgenkit.a" ]; then
-    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGK_TESTS=OFF >/dev/null
-    cmake --build "$build" -j2 --target genkit_static >/dev/null
-fi
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGK_TESTS=OFF >/dev/null
+cmake --build "$build" -j2 --target genkit_static >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 gcc -std=c17 -O2 -D_GNU_SOURCE -Iinclude -Isrc bench/generate.c "$build/libgenkit.a" \
-    $(pkg-config --libs libuv libcurl libfyaml) -lhttp_parser -lpthread -lm -o "$work/generate"
+    $(pkg-config --libs libuv libfyaml) -lhttp_parser -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm \
+    -o "$work/generate"
 GK_LOG_LEVEL=warn "$work/generate" "$calls"
