@@ -15,6 +15,9 @@ void gk__random_bytes(void *p, size_t n);
 /* Write p[0..n) as 2n lowercase hex digits plus a NUL into out (2n + 1 bytes). */
 void gk__hex(const uint8_t *p, size_t n, char *out);
 
+/* The value of one hex digit (0-9, a-f, A-F), or -1 for any other character. */
+int gk__hex_value(char c);
+
 /* Wall-clock time since the Unix epoch (CLOCK_REALTIME) in milliseconds / nanoseconds. */
 int64_t gk__wall_ms(void);
 int64_t gk__wall_ns(void);

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "base/base64.h"
+#include "base/ids.h"
 #include "runtime/http_resp_parse.h"
 #include "runtime/tls.h"
 
@@ -156,25 +157,14 @@ static uv_loop_t *uvl(const struct nloop *nl)
     return &nl->loop->uv;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* "Basic <base64(user:pass)>" of percent-encoded user info, as curl sends it. */
 static void basic_auth(gk_buf *b, const char *user, size_t len)
 {
     unsigned char plain[512];
     size_t n = 0;
     for (size_t i = 0; i < len && n < sizeof(plain); i++) {
-        int hi = user[i] == '%' && i + 2 < len ? hexval(user[i + 1]) : -1;
-        int lo = hi >= 0 ? hexval(user[i + 2]) : -1;
+        int hi = user[i] == '%' && i + 2 < len ? gk__hex_value(user[i + 1]) : -1;
+        int lo = hi >= 0 ? gk__hex_value(user[i + 2]) : -1;
         if (lo >= 0) {
             plain[n++] = (unsigned char)(hi * 16 + lo);
             i += 2;
@@ -234,7 +224,7 @@ static gk_status parse_url(const char *s, bool scheme_required, struct url *u, c
         if (!host_end)
             return gk_error_set(err, GK_INVALID_ARGUMENT, "", "%s has a bad IPv6 address", what);
         for (const char *q = host; q < host_end; q++) {
-            if (hexval(*q) < 0 && *q != ':' && *q != '.')
+            if (gk__hex_value(*q) < 0 && *q != ':' && *q != '.')
                 return gk_error_set(err, GK_INVALID_ARGUMENT, "", "%s has a bad IPv6 address",
                                     what);
         }

@@ -421,17 +421,6 @@ static bool str_is(gk_str s, const char *lit)
     return s.len == n && memcmp(s.ptr, lit, n) == 0;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 const char *gk__reflection_query_get(gk_arena *a, gk_str q, const char *key)
 {
     size_t klen = strlen(key);
@@ -458,8 +447,8 @@ const char *gk__reflection_query_get(gk_arena *a, gk_str q, const char *key)
             } else if (ch == '%') {
                 if (k + 2 >= vlen)
                     return NULL;
-                int hi = hexval(v[k + 1]);
-                int lo = hexval(v[k + 2]);
+                int hi = gk__hex_value(v[k + 1]);
+                int lo = gk__hex_value(v[k + 2]);
                 if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                     return NULL;
                 ch = (char)(hi * 16 + lo);

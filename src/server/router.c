@@ -9,6 +9,7 @@
 
 #include <genkit/json.h>
 
+#include "base/ids.h"
 #include "server/server_internal.h"
 
 #include "base/banned.h"
@@ -122,17 +123,6 @@ static bool accepts_event_stream(gk_str accept)
     return false;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode name into the arena (names rarely need it). False on a bad escape or "%00". */
 static bool decode_name(gk_arena *a, gk_str *name)
 {
@@ -147,8 +137,8 @@ static bool decode_name(gk_arena *a, gk_str *name)
         if (ch == '%') {
             if (i + 2 >= name->len)
                 return false;
-            int hi = hexval(name->ptr[i + 1]);
-            int lo = hexval(name->ptr[i + 2]);
+            int hi = gk__hex_value(name->ptr[i + 1]);
+            int lo = gk__hex_value(name->ptr[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return false;
             ch = (char)(hi * 16 + lo);

@@ -11,6 +11,7 @@
 #include <genkit/http.h>
 #include <genkit/json.h>
 
+#include "base/ids.h"
 #include "base/log.h"
 
 #include "base/banned.h"
@@ -46,17 +47,6 @@ static int64_t env_int(const char *name, int64_t dflt)
     return (int64_t)x;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool is_blank(char c)
 {
     return c == ' ' || c == '\t';
@@ -81,8 +71,8 @@ static char *decode(gk_arena *a, const char *p, const char *e, bool *oom)
     size_t n = 0;
     while (p < e) {
         if (*p == '%') {
-            int hi = e - p >= 3 ? hexval(p[1]) : -1;
-            int lo = e - p >= 3 ? hexval(p[2]) : -1;
+            int hi = e - p >= 3 ? gk__hex_value(p[1]) : -1;
+            int lo = e - p >= 3 ? gk__hex_value(p[2]) : -1;
             if (hi < 0 || lo < 0)
                 return NULL;
             out[n++] = (char)(hi * 16 + lo);

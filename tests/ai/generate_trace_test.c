@@ -11,6 +11,7 @@
 
 #include "runtime/rt_helpers.h"
 #include "telemetry/export.h"
+#include "support/trace_capture.h"
 #include "test.h"
 
 typedef struct GtrIn {
@@ -44,33 +45,6 @@ GK_SCHEMA_DEFINE(GtrAdd, NULL,
 GK_SCHEMA_DEFINE(GtrSum, NULL, GK_FIELD_INT(GtrSum, sum, "sum", NULL));
 /* clang-format on */
 
-/* ---- captured bodies ---- */
-
-#define MAX_BODIES 8
-
-static struct {
-    char *body[MAX_BODIES];
-    size_t n;
-} cap;
-
-static void capture(const char *body, size_t len, void *arg)
-{
-    (void)arg;
-    if (cap.n < MAX_BODIES) {
-        cap.body[cap.n] = malloc(len + 1);
-        memcpy(cap.body[cap.n], body, len);
-        cap.body[cap.n][len] = '\0';
-        cap.n++;
-    }
-}
-
-static void cap_reset(void)
-{
-    for (size_t i = 0; i < cap.n; i++)
-        free(cap.body[i]);
-    cap.n = 0;
-}
-
 /* ---- the app ---- */
 
 static gk_genkit *gk;
@@ -103,15 +77,15 @@ static void setup(bool traced)
     ASSERT_TRUE(gk);
     ASSERT_TRUE(GK_DEFINE_FLOW(gk, "toolFlow", NULL, tool_flow, GtrIn, GtrOut, &err));
     ASSERT_TRUE(GK_DEFINE_TOOL(gk, "add", "Adds two numbers", add_tool, GtrAdd, GtrSum, &err));
-    cap_reset();
+    gk_test_capture_reset();
     if (traced)
-        gk__telemetry_set_capture(capture, NULL);
+        gk__telemetry_set_capture(gk_test_capture, NULL);
 }
 
 static void teardown(void)
 {
     gk__telemetry_shutdown();
-    cap_reset();
+    gk_test_capture_reset();
     gk_shutdown(gk);
     gk = NULL;
 }
@@ -178,24 +152,6 @@ static gk_json *parse(gk_arena *a, const char *text)
     return doc;
 }
 
-static const char *sattr(const gk_json *span, const char *key)
-{
-    const gk_json *v = gk_json_get(gk_json_get(span, "attributes"), key);
-    return v && v->type == GK_JSON_STRING ? v->str : NULL;
-}
-
-static bool battr(const gk_json *span, const char *key)
-{
-    const gk_json *v = gk_json_get(gk_json_get(span, "attributes"), key);
-    return v && v->type == GK_JSON_BOOL && v->boolean;
-}
-
-static const char *sget(const gk_json *obj, const char *key)
-{
-    const gk_json *v = gk_json_get(obj, key);
-    return v && v->type == GK_JSON_STRING ? v->str : NULL;
-}
-
 static size_t span_count(const gk_json *doc)
 {
     const gk_json *spans = gk_json_get(doc, "spans");
@@ -207,7 +163,7 @@ static const gk_json *span_at(const gk_json *doc, const char *path)
 {
     const gk_json *spans = gk_json_get(doc, "spans");
     for (size_t i = 0; spans && i < spans->count; i++) {
-        const char *p = sattr(&spans->items[i], "genkit:path");
+        const char *p = gk_test_span_str(&spans->items[i], "genkit:path");
         if (p && strcmp(p, path) == 0)
             return &spans->items[i];
     }
@@ -217,8 +173,8 @@ static const gk_json *span_at(const gk_json *doc, const char *path)
 
 static bool is_child(const gk_json *child, const gk_json *parent)
 {
-    const char *p = sget(child, "parentSpanId");
-    return p && strcmp(p, sget(parent, "spanId")) == 0;
+    const char *p = gk_test_json_str(child, "parentSpanId");
+    return p && strcmp(p, gk_test_json_str(parent, "spanId")) == 0;
 }
 
 /* ---- tests ---- */
@@ -240,8 +196,8 @@ TEST(generate_turns_are_nested_util_spans_with_their_model_and_tool_spans)
 
     EXPECT_EQ(r.st, GK_OK);
     EXPECT_STREQ(r.output, "{\"text\":\"the sum is 5\"}");
-    ASSERT_EQ(cap.n, 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_EQ(gk_test_cap.n, 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     ASSERT_TRUE(doc);
     EXPECT_EQ(span_count(doc), 6);
     const gk_json *flow = span_at(doc, FLOW);
@@ -257,32 +213,33 @@ TEST(generate_turns_are_nested_util_spans_with_their_model_and_tool_spans)
     EXPECT_TRUE(is_child(turn2, turn1));
     EXPECT_TRUE(is_child(model2, turn2));
     /* A turn span: Genkit's runInNewSpan with genkit:type util, no subtype and no key. */
-    EXPECT_STREQ(sget(turn1, "displayName"), "generate");
-    EXPECT_STREQ(sattr(turn1, "genkit:name"), "generate");
-    EXPECT_STREQ(sattr(turn1, "genkit:type"), "util");
-    EXPECT_TRUE(sattr(turn1, "genkit:metadata:subtype") == NULL);
-    EXPECT_TRUE(sattr(turn1, "genkit:key") == NULL);
-    EXPECT_STREQ(sattr(turn1, "genkit:state"), "success");
-    EXPECT_STREQ(sattr(turn2, "genkit:state"), "success");
+    EXPECT_STREQ(gk_test_json_str(turn1, "displayName"), "generate");
+    EXPECT_STREQ(gk_test_span_str(turn1, "genkit:name"), "generate");
+    EXPECT_STREQ(gk_test_span_str(turn1, "genkit:type"), "util");
+    EXPECT_TRUE(gk_test_span_str(turn1, "genkit:metadata:subtype") == NULL);
+    EXPECT_TRUE(gk_test_span_str(turn1, "genkit:key") == NULL);
+    EXPECT_STREQ(gk_test_span_str(turn1, "genkit:state"), "success");
+    EXPECT_STREQ(gk_test_span_str(turn2, "genkit:state"), "success");
     /* Inputs: each turn's request as GenerateActionOptions. */
-    EXPECT_STREQ(sattr(turn1, "genkit:input"),
+    EXPECT_STREQ(gk_test_span_str(turn1, "genkit:input"),
                  "{\"model\":\"local/default\",\"messages\":[{\"role\":\"user\",\"content\":"
                  "[{\"text\":\"add 2 and 3\"}]}],\"tools\":[\"add\"]}");
-    EXPECT_STREQ(sattr(turn2, "genkit:input"),
+    EXPECT_STREQ(gk_test_span_str(turn2, "genkit:input"),
                  "{\"model\":\"local/default\",\"messages\":[{\"role\":\"user\",\"content\":"
                  "[{\"text\":\"add 2 and 3\"}]},{\"role\":\"model\",\"content\":[{\"toolRequest\":"
                  "{\"name\":\"add\",\"input\":{\"a\":2,\"b\":3},\"ref\":\"r1\"}}]},{\"role\":"
                  "\"tool\",\"content\":[{\"toolResponse\":{\"name\":\"add\",\"ref\":\"r1\","
                  "\"output\":{\"sum\":5}}}]}],\"tools\":[\"add\"]}");
     /* Outputs: a turn encloses the later turns, so both return the final response. */
-    EXPECT_STREQ(sattr(turn2, "genkit:output"),
+    EXPECT_STREQ(gk_test_span_str(turn2, "genkit:output"),
                  "{\"message\":{\"role\":\"model\",\"content\":[{\"text\":\"the sum is 5\"}]},"
                  "\"finishReason\":\"stop\"}");
-    EXPECT_STREQ(sattr(turn1, "genkit:output"), sattr(turn2, "genkit:output"));
+    EXPECT_STREQ(gk_test_span_str(turn1, "genkit:output"),
+                 gk_test_span_str(turn2, "genkit:output"));
     /* The model spans keep each turn's own answer. */
-    EXPECT_CONTAINS(sattr(model1, "genkit:output"), "\"toolRequest\"");
-    EXPECT_CONTAINS(sattr(model2, "genkit:output"), "the sum is 5");
-    EXPECT_STREQ(sattr(tool, "genkit:output"), "{\"sum\":5}");
+    EXPECT_CONTAINS(gk_test_span_str(model1, "genkit:output"), "\"toolRequest\"");
+    EXPECT_CONTAINS(gk_test_span_str(model2, "genkit:output"), "the sum is 5");
+    EXPECT_STREQ(gk_test_span_str(tool, "genkit:output"), "{\"sum\":5}");
     gk_arena_free(a);
     teardown();
 }
@@ -298,8 +255,8 @@ TEST(generate_error_in_the_second_turn_fails_every_enclosing_span_but_marks_only
 
     EXPECT_EQ(r.st, GK_UNAVAILABLE);
     EXPECT_STREQ(r.err.message, "upstream is down");
-    ASSERT_EQ(cap.n, 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_EQ(gk_test_cap.n, 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     ASSERT_TRUE(doc);
     EXPECT_EQ(span_count(doc), 6);
     const gk_json *model2 = span_at(doc, TURN2 MODEL);
@@ -308,16 +265,17 @@ TEST(generate_error_in_the_second_turn_fails_every_enclosing_span_but_marks_only
     const gk_json *flow = span_at(doc, FLOW);
     const gk_json *model1 = span_at(doc, TURN1 MODEL);
     ASSERT_TRUE(model2 && turn2 && turn1 && flow && model1);
-    EXPECT_STREQ(sattr(model1, "genkit:state"), "success");
+    EXPECT_STREQ(gk_test_span_str(model1, "genkit:state"), "success");
     const gk_json *failed[] = {model2, turn2, turn1, flow};
     for (size_t i = 0; i < 4; i++) {
-        EXPECT_STREQ(sattr(failed[i], "genkit:state"), "error");
-        EXPECT_STREQ(sget(gk_json_get(failed[i], "status"), "message"), "upstream is down");
-        EXPECT_TRUE(sattr(failed[i], "genkit:output") == NULL);
-        EXPECT_EQ(battr(failed[i], "genkit:isFailureSource"), i == 0);
+        EXPECT_STREQ(gk_test_span_str(failed[i], "genkit:state"), "error");
+        EXPECT_STREQ(gk_test_json_str(gk_json_get(failed[i], "status"), "message"),
+                     "upstream is down");
+        EXPECT_TRUE(gk_test_span_str(failed[i], "genkit:output") == NULL);
+        EXPECT_EQ(gk_test_span_true(failed[i], "genkit:isFailureSource"), i == 0);
     }
     /* The failed turn still recorded what it was asked. */
-    EXPECT_CONTAINS(sattr(turn2, "genkit:input"), "\"toolResponse\"");
+    EXPECT_CONTAINS(gk_test_span_str(turn2, "genkit:input"), "\"toolResponse\"");
     gk_arena_free(a);
     teardown();
 }
@@ -333,18 +291,18 @@ TEST(generate_past_max_turns_fails_in_the_turn_that_asked_for_too_many_tools)
 
     EXPECT_EQ(r.st, GK_ABORTED);
     EXPECT_STREQ(r.err.message, "exceeded maximum tool call iterations (1)");
-    ASSERT_EQ(cap.n, 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_EQ(gk_test_cap.n, 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     ASSERT_TRUE(doc);
     const gk_json *turn1 = span_at(doc, TURN1);
     const gk_json *turn2 = span_at(doc, TURN2);
     const gk_json *model2 = span_at(doc, TURN2 MODEL);
     ASSERT_TRUE(turn1 && turn2 && model2);
-    EXPECT_STREQ(sattr(model2, "genkit:state"), "success");
-    EXPECT_TRUE(battr(turn2, "genkit:isFailureSource"));
-    EXPECT_STREQ(sattr(turn1, "genkit:state"), "error");
-    EXPECT_FALSE(battr(turn1, "genkit:isFailureSource"));
-    EXPECT_CONTAINS(sattr(turn1, "genkit:input"), "\"maxTurns\":1");
+    EXPECT_STREQ(gk_test_span_str(model2, "genkit:state"), "success");
+    EXPECT_TRUE(gk_test_span_true(turn2, "genkit:isFailureSource"));
+    EXPECT_STREQ(gk_test_span_str(turn1, "genkit:state"), "error");
+    EXPECT_FALSE(gk_test_span_true(turn1, "genkit:isFailureSource"));
+    EXPECT_CONTAINS(gk_test_span_str(turn1, "genkit:input"), "\"maxTurns\":1");
     gk_arena_free(a);
     teardown();
 }
@@ -359,13 +317,13 @@ TEST(generate_step_name_names_the_turn_spans)
     struct run r = run("/flow/toolFlow", "{\"prompt\":\"p\",\"stepName\":\"adding\"}");
 
     EXPECT_EQ(r.st, GK_OK);
-    ASSERT_EQ(cap.n, 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_EQ(gk_test_cap.n, 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     ASSERT_TRUE(doc);
     const gk_json *turn1 = span_at(doc, FLOW "/{adding,t:util}");
     ASSERT_TRUE(turn1);
-    EXPECT_STREQ(sget(turn1, "displayName"), "adding");
-    EXPECT_CONTAINS(sattr(turn1, "genkit:input"), "\"stepName\":\"adding\"");
+    EXPECT_STREQ(gk_test_json_str(turn1, "displayName"), "adding");
+    EXPECT_CONTAINS(gk_test_span_str(turn1, "genkit:input"), "\"stepName\":\"adding\"");
     EXPECT_TRUE(span_at(doc, FLOW "/{adding,t:util}/{adding,t:util}" MODEL) != NULL);
     gk_arena_free(a);
     teardown();
@@ -381,14 +339,14 @@ TEST(generate_outside_an_action_is_the_root_of_its_trace)
     rt_run_fiber(run_fiber, &r, 256 * 1024);
 
     EXPECT_EQ(r.st, GK_OK);
-    ASSERT_EQ(cap.n, 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_EQ(gk_test_cap.n, 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     ASSERT_TRUE(doc);
     EXPECT_EQ(span_count(doc), 2);
     const gk_json *root = span_at(doc, "/{generate,t:util}");
     ASSERT_TRUE(root);
-    EXPECT_TRUE(battr(root, "genkit:isRoot"));
-    EXPECT_STREQ(sget(doc, "displayName"), "generate");
+    EXPECT_TRUE(gk_test_span_true(root, "genkit:isRoot"));
+    EXPECT_STREQ(gk_test_json_str(doc, "displayName"), "generate");
     EXPECT_TRUE(span_at(doc, "/{generate,t:util}" MODEL) != NULL);
     gk_arena_free(a);
     teardown();
@@ -404,7 +362,7 @@ TEST(generate_exports_nothing_when_nothing_is_traced)
 
     EXPECT_EQ(r.st, GK_OK);
     EXPECT_STREQ(r.output, "{\"text\":\"the sum is 5\"}");
-    EXPECT_EQ(cap.n, 0);
+    EXPECT_EQ(gk_test_cap.n, 0);
     teardown();
 }
 
@@ -424,8 +382,8 @@ TEST(util_generate_action_span_is_the_first_turn_and_later_turns_nest_in_it)
 
     EXPECT_EQ(r.st, GK_OK);
     EXPECT_CONTAINS(r.output, "\"text\":\"the sum is 5\"");
-    ASSERT_EQ(cap.n, 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_EQ(gk_test_cap.n, 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     ASSERT_TRUE(doc);
     EXPECT_EQ(span_count(doc), 5);
     const gk_json *root = span_at(doc, UTIL);
@@ -434,18 +392,18 @@ TEST(util_generate_action_span_is_the_first_turn_and_later_turns_nest_in_it)
     const gk_json *turn2 = span_at(doc, UTIL UTIL);
     const gk_json *model2 = span_at(doc, UTIL UTIL MODEL);
     ASSERT_TRUE(root && model1 && tool && turn2 && model2);
-    EXPECT_TRUE(battr(root, "genkit:isRoot"));
-    EXPECT_STREQ(sattr(root, "genkit:type"), "util");
-    EXPECT_STREQ(sattr(root, "genkit:metadata:subtype"), "util");
-    EXPECT_STREQ(sattr(root, "genkit:key"), "/util/generate");
-    EXPECT_STREQ(sattr(root, "genkit:input"), input);
-    EXPECT_STREQ(sattr(root, "genkit:output"), r.output);
+    EXPECT_TRUE(gk_test_span_true(root, "genkit:isRoot"));
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:type"), "util");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:metadata:subtype"), "util");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:key"), "/util/generate");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:input"), input);
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:output"), r.output);
     EXPECT_TRUE(is_child(model1, root));
     EXPECT_TRUE(is_child(tool, root));
     EXPECT_TRUE(is_child(turn2, root));
     EXPECT_TRUE(is_child(model2, turn2));
-    EXPECT_TRUE(sattr(turn2, "genkit:metadata:subtype") == NULL);
-    EXPECT_CONTAINS(sattr(turn2, "genkit:input"), "\"toolResponse\"");
+    EXPECT_TRUE(gk_test_span_str(turn2, "genkit:metadata:subtype") == NULL);
+    EXPECT_CONTAINS(gk_test_span_str(turn2, "genkit:input"), "\"toolResponse\"");
     gk_arena_free(a);
     teardown();
 }

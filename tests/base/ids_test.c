@@ -17,6 +17,17 @@ TEST(ids_hex_is_lowercase_and_terminated)
     EXPECT_STREQ(out, "");
 }
 
+TEST(ids_hex_value_of_every_byte)
+{
+    for (int c = 0; c < 256; c++) {
+        int want = c >= '0' && c <= '9'   ? c - '0'
+                   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                   : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                          : -1;
+        EXPECT_EQ(gk__hex_value((char)c), want);
+    }
+}
+
 TEST(ids_random_bytes_fill_and_differ)
 {
     uint8_t a[16] = {0};

@@ -16,83 +16,18 @@
 #include <genkit/genkit.h>
 
 #include "server/reflection.h"
+#include "support/reflection_app.h"
 #include "support/ws_server.h"
 #include "telemetry/export.h"
 #include "test.h"
 
 #define WAIT_MS 5000
 
-typedef struct V2In {
-    const char *word;
-    int32_t sleep_ms;
-} V2In;
-
-typedef struct V2Out {
-    const char *text;
-} V2Out;
-
-typedef struct V2Chunk {
-    int32_t n;
-} V2Chunk;
-
-GK_SCHEMA_DEFINE(V2In, NULL, GK_FIELD_STRING(V2In, word, "word", NULL, GK_MIN_LENGTH(1)),
-                 GK_FIELD_INT(V2In, sleep_ms, "sleepMs", NULL, GK_DEFAULT(0)));
-GK_SCHEMA_DEFINE(V2Out, NULL, GK_FIELD_STRING(V2Out, text, "text", NULL));
-GK_SCHEMA_DEFINE(V2Chunk, NULL, GK_FIELD_INT(V2Chunk, n, "n", NULL));
-
-static gk_status echo_flow(gk_ctx *ctx, const V2In *in, V2Out *out, gk_error *err)
-{
-    if (in->sleep_ms > 0) {
-        gk_status st = gk_sleep(ctx, in->sleep_ms);
-        if (st != GK_OK)
-            return gk_error_set(err, st, "", "sleep interrupted");
-    }
-    out->text = gk_arena_sprintf(gk_ctx_arena(ctx), "echo: %s", in->word);
-    return GK_OK;
-}
-
-static gk_status count_flow(gk_ctx *ctx, const V2In *in, V2Out *out, gk_stream *s, gk_error *err)
-{
-    for (int32_t i = 0; i < 3; i++) {
-        V2Chunk c = {.n = i};
-        gk_status st = gk_stream_send(s, &c, err);
-        if (st != GK_OK)
-            return st;
-    }
-    out->text = gk_arena_sprintf(gk_ctx_arena(ctx), "counted %s", in->word);
-    return GK_OK;
-}
-
-static gk_status tool_fn(gk_ctx *ctx, const void *in, void *out, gk_stream *s, void *self,
-                         gk_error *err)
-{
-    (void)ctx;
-    (void)in;
-    (void)s;
-    (void)self;
-    (void)err;
-    ((V2Out *)out)->text = "t";
-    return GK_OK;
-}
-
 static gk_genkit *setup(void)
 {
-    gk_error err = {0};
-    gk_genkit *g =
-        gk_init(&(gk_init_opts){.threads = 1, .name = "refl", .default_model = "local/echo"}, &err);
+    gk_genkit *g = gk_test_reflection_app();
     if (!g)
         return NULL;
-    GK_DEFINE_FLOW(g, "echo", "Echoes a word", echo_flow, V2In, V2Out, &err);
-    GK_DEFINE_STREAMING_FLOW(g, "count", NULL, count_flow, V2In, V2Out, V2Chunk, &err);
-    gk_action_desc tool = {.type = GK_ACTION_TOOL,
-                           .name = "adder",
-                           .description = "adds",
-                           .in_type = GK_TYPE_OF(V2In),
-                           .out_type = GK_TYPE_OF(V2Out),
-                           .fn = tool_fn,
-                           .metadata_json = "{\"type\":\"tool\"}"};
-    gk_define_action(g, &tool, &err);
-    setenv("GENKIT_ENV", "dev", 1);
     unsetenv("GENKIT_REFLECTION_V2_SERVER");
     return g;
 }

@@ -10,6 +10,7 @@
 #include "runtime/rt_helpers.h"
 #include "telemetry/export.h"
 #include "telemetry/trace.h"
+#include "support/trace_capture.h"
 #include "test.h"
 
 typedef struct TIn {
@@ -24,33 +25,6 @@ typedef struct TOut {
 GK_SCHEMA_DEFINE(TIn, NULL, GK_FIELD_STRING(TIn, word, "word", NULL),
                  GK_FIELD_INT(TIn, fail, "fail", NULL, GK_DEFAULT(0)));
 GK_SCHEMA_DEFINE(TOut, NULL, GK_FIELD_STRING(TOut, text, "text", NULL));
-
-/* ---- captured bodies ---- */
-
-#define MAX_BODIES 16
-
-static struct {
-    char *body[MAX_BODIES];
-    size_t n;
-} cap;
-
-static void capture(const char *body, size_t len, void *arg)
-{
-    (void)arg;
-    if (cap.n < MAX_BODIES) {
-        cap.body[cap.n] = malloc(len + 1);
-        memcpy(cap.body[cap.n], body, len);
-        cap.body[cap.n][len] = '\0';
-        cap.n++;
-    }
-}
-
-static void cap_reset(void)
-{
-    for (size_t i = 0; i < cap.n; i++)
-        free(cap.body[i]);
-    cap.n = 0;
-}
 
 /* ---- the flows ---- */
 
@@ -135,14 +109,14 @@ static void setup(void)
                            .out_type = GK_TYPE_OF(TOut),
                            .fn = tool_fn};
     gk_define_action(gk, &tool, &err);
-    cap_reset();
-    gk__telemetry_set_capture(capture, NULL);
+    gk_test_capture_reset();
+    gk__telemetry_set_capture(gk_test_capture, NULL);
 }
 
 static void teardown(void)
 {
     gk__telemetry_shutdown();
-    cap_reset();
+    gk_test_capture_reset();
     gk_shutdown(gk);
     gk = NULL;
 }
@@ -216,24 +190,6 @@ static const gk_json *span_named(const gk_json *doc, const char *name)
     return NULL;
 }
 
-static const char *sattr(const gk_json *span, const char *key)
-{
-    const gk_json *v = gk_json_get(gk_json_get(span, "attributes"), key);
-    return v && v->type == GK_JSON_STRING ? v->str : NULL;
-}
-
-static bool battr(const gk_json *span, const char *key)
-{
-    const gk_json *v = gk_json_get(gk_json_get(span, "attributes"), key);
-    return v && v->type == GK_JSON_BOOL && v->boolean;
-}
-
-static const char *sget(const gk_json *obj, const char *key)
-{
-    const gk_json *v = gk_json_get(obj, key);
-    return v && v->type == GK_JSON_STRING ? v->str : NULL;
-}
-
 static int64_t status_code(const gk_json *span)
 {
     const gk_json *v = gk_json_get(gk_json_get(span, "status"), "code");
@@ -247,12 +203,12 @@ TEST(no_sink_means_no_spans_and_no_export)
     gk_error err = {0};
     gk = gk_init(&(gk_init_opts){.threads = 1, .name = "t"}, &err);
     GK_DEFINE_FLOW(gk, "steps", NULL, steps_flow, TIn, TOut, &err);
-    cap_reset();
+    gk_test_capture_reset();
 
     struct run r = run("/flow/steps", "{\"word\":\"hi\"}");
 
     EXPECT_EQ(r.st, GK_OK);
-    EXPECT_EQ(cap.n, 0);
+    EXPECT_EQ(gk_test_cap.n, 0);
     EXPECT_STREQ(r.ctx_trace, "");
     gk_shutdown(gk);
 }
@@ -265,34 +221,35 @@ TEST(flow_with_step_exports_one_trace_with_genkit_attributes)
     struct run r = run("/flow/steps", "{\"word\":\"hi\"}");
 
     EXPECT_EQ(r.st, GK_OK);
-    ASSERT_TRUE(cap.n == 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_TRUE(gk_test_cap.n == 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     ASSERT_TRUE(doc);
     const gk_json *root = span_named(doc, "steps");
     const gk_json *step = span_named(doc, "shout");
     ASSERT_TRUE(root && step);
     EXPECT_EQ(gk_json_get(doc, "spans")->count, 2);
-    EXPECT_STREQ(sget(doc, "displayName"), "steps");
-    EXPECT_EQ(strlen(sget(doc, "traceId")), 32);
-    EXPECT_STREQ(sget(root, "traceId"), sget(doc, "traceId"));
-    EXPECT_STREQ(sget(step, "traceId"), sget(doc, "traceId"));
-    EXPECT_EQ(strlen(sget(root, "spanId")), 16);
-    EXPECT_STREQ(step->key, sget(step, "spanId"));
+    EXPECT_STREQ(gk_test_json_str(doc, "displayName"), "steps");
+    EXPECT_EQ(strlen(gk_test_json_str(doc, "traceId")), 32);
+    EXPECT_STREQ(gk_test_json_str(root, "traceId"), gk_test_json_str(doc, "traceId"));
+    EXPECT_STREQ(gk_test_json_str(step, "traceId"), gk_test_json_str(doc, "traceId"));
+    EXPECT_EQ(strlen(gk_test_json_str(root, "spanId")), 16);
+    EXPECT_STREQ(step->key, gk_test_json_str(step, "spanId"));
     /* root */
     EXPECT_TRUE(gk_json_get(root, "parentSpanId") == NULL);
-    EXPECT_STREQ(sattr(root, "genkit:type"), "action");
-    EXPECT_STREQ(sattr(root, "genkit:metadata:subtype"), "flow");
-    EXPECT_STREQ(sattr(root, "genkit:key"), "/flow/steps");
-    EXPECT_STREQ(sattr(root, "genkit:name"), "steps");
-    EXPECT_STREQ(sattr(root, "genkit:path"), "/{steps,t:flow}");
-    EXPECT_STREQ(sattr(root, "genkit:input"), "{\"word\":\"hi\",\"fail\":0}");
-    EXPECT_STREQ(sattr(root, "genkit:output"), "{\"text\":\"hi!\"}");
-    EXPECT_STREQ(sattr(root, "genkit:state"), "success");
-    EXPECT_TRUE(battr(root, "genkit:isRoot"));
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:type"), "action");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:metadata:subtype"), "flow");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:key"), "/flow/steps");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:name"), "steps");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:path"), "/{steps,t:flow}");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:input"), "{\"word\":\"hi\",\"fail\":0}");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:output"), "{\"text\":\"hi!\"}");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:state"), "success");
+    EXPECT_TRUE(gk_test_span_true(root, "genkit:isRoot"));
     EXPECT_EQ(status_code(root), 0);
-    EXPECT_STREQ(sget(root, "spanKind"), "INTERNAL");
-    EXPECT_STREQ(sget(gk_json_get(root, "instrumentationLibrary"), "name"), "genkit-tracer");
-    EXPECT_STREQ(sget(gk_json_get(root, "instrumentationLibrary"), "version"), "v1");
+    EXPECT_STREQ(gk_test_json_str(root, "spanKind"), "INTERNAL");
+    EXPECT_STREQ(gk_test_json_str(gk_json_get(root, "instrumentationLibrary"), "name"),
+                 "genkit-tracer");
+    EXPECT_STREQ(gk_test_json_str(gk_json_get(root, "instrumentationLibrary"), "version"), "v1");
     EXPECT_TRUE(gk_json_get(gk_json_get(root, "sameProcessAsParentSpan"), "value")->boolean);
     EXPECT_EQ(gk_json_get(gk_json_get(root, "timeEvents"), "timeEvent")->count, 0);
     EXPECT_EQ(gk_json_get(root, "links")->count, 0);
@@ -300,13 +257,13 @@ TEST(flow_with_step_exports_one_trace_with_genkit_attributes)
     EXPECT_TRUE(gk_json_get(root, "startTime")->number > 1.7e12); /* epoch ms */
     EXPECT_TRUE(gk_json_get(doc, "endTime")->number == gk_json_get(root, "endTime")->number);
     /* step */
-    EXPECT_STREQ(sget(step, "parentSpanId"), sget(root, "spanId"));
-    EXPECT_STREQ(sattr(step, "genkit:type"), "flowStep");
-    EXPECT_TRUE(sattr(step, "genkit:metadata:subtype") == NULL);
-    EXPECT_STREQ(sattr(step, "genkit:path"), "/{steps,t:flow}/{shout,t:flowStep}");
-    EXPECT_STREQ(sattr(step, "genkit:output"), "{\"text\":\"hi!\"}");
-    EXPECT_TRUE(sattr(step, "genkit:input") == NULL);
-    EXPECT_FALSE(battr(step, "genkit:isRoot"));
+    EXPECT_STREQ(gk_test_json_str(step, "parentSpanId"), gk_test_json_str(root, "spanId"));
+    EXPECT_STREQ(gk_test_span_str(step, "genkit:type"), "flowStep");
+    EXPECT_TRUE(gk_test_span_str(step, "genkit:metadata:subtype") == NULL);
+    EXPECT_STREQ(gk_test_span_str(step, "genkit:path"), "/{steps,t:flow}/{shout,t:flowStep}");
+    EXPECT_STREQ(gk_test_span_str(step, "genkit:output"), "{\"text\":\"hi!\"}");
+    EXPECT_TRUE(gk_test_span_str(step, "genkit:input") == NULL);
+    EXPECT_FALSE(gk_test_span_true(step, "genkit:isRoot"));
     EXPECT_TRUE(gk_json_get(step, "startTime")->number >= gk_json_get(root, "startTime")->number);
     EXPECT_TRUE(gk_json_get(step, "endTime")->number <= gk_json_get(root, "endTime")->number);
     gk_arena_free(a);
@@ -321,8 +278,8 @@ TEST(branches_started_with_gk_go_are_children_of_the_flow_span)
     struct run r = run("/flow/fanout", "{\"word\":\"go\"}");
 
     EXPECT_EQ(r.st, GK_OK);
-    ASSERT_TRUE(cap.n == 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_TRUE(gk_test_cap.n == 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     ASSERT_TRUE(doc);
     const gk_json *spans = gk_json_get(doc, "spans");
     EXPECT_EQ(spans->count, 3);
@@ -331,11 +288,11 @@ TEST(branches_started_with_gk_go_are_children_of_the_flow_span)
     size_t leaves = 0;
     for (size_t i = 0; i < spans->count; i++) {
         const gk_json *s = &spans->items[i];
-        if (strcmp(sget(s, "displayName"), "leaf") != 0)
+        if (strcmp(gk_test_json_str(s, "displayName"), "leaf") != 0)
             continue;
         leaves++;
-        EXPECT_STREQ(sget(s, "parentSpanId"), sget(root, "spanId"));
-        EXPECT_STREQ(sattr(s, "genkit:path"), "/{fanout,t:flow}/{leaf,t:flowStep}");
+        EXPECT_STREQ(gk_test_json_str(s, "parentSpanId"), gk_test_json_str(root, "spanId"));
+        EXPECT_STREQ(gk_test_span_str(s, "genkit:path"), "/{fanout,t:flow}/{leaf,t:flowStep}");
     }
     EXPECT_EQ(leaves, 2);
     gk_arena_free(a);
@@ -350,17 +307,18 @@ TEST(nested_action_span_carries_its_subtype_in_the_path)
     struct run r = run("/flow/callsTool", "{\"word\":\"w\"}");
 
     EXPECT_EQ(r.st, GK_OK);
-    ASSERT_TRUE(cap.n == 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_TRUE(gk_test_cap.n == 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     const gk_json *root = span_named(doc, "callsTool");
     const gk_json *tool = span_named(doc, "lookup");
     ASSERT_TRUE(root && tool);
-    EXPECT_STREQ(sget(tool, "parentSpanId"), sget(root, "spanId"));
-    EXPECT_STREQ(sattr(tool, "genkit:type"), "action");
-    EXPECT_STREQ(sattr(tool, "genkit:metadata:subtype"), "tool");
-    EXPECT_STREQ(sattr(tool, "genkit:key"), "/tool/lookup");
-    EXPECT_STREQ(sattr(tool, "genkit:path"), "/{callsTool,t:flow}/{lookup,t:action,s:tool}");
-    EXPECT_STREQ(sattr(tool, "genkit:output"), "{\"text\":\"tool:w\"}");
+    EXPECT_STREQ(gk_test_json_str(tool, "parentSpanId"), gk_test_json_str(root, "spanId"));
+    EXPECT_STREQ(gk_test_span_str(tool, "genkit:type"), "action");
+    EXPECT_STREQ(gk_test_span_str(tool, "genkit:metadata:subtype"), "tool");
+    EXPECT_STREQ(gk_test_span_str(tool, "genkit:key"), "/tool/lookup");
+    EXPECT_STREQ(gk_test_span_str(tool, "genkit:path"),
+                 "/{callsTool,t:flow}/{lookup,t:action,s:tool}");
+    EXPECT_STREQ(gk_test_span_str(tool, "genkit:output"), "{\"text\":\"tool:w\"}");
     gk_arena_free(a);
     teardown();
 }
@@ -373,26 +331,28 @@ TEST(failing_step_is_the_failure_source_and_its_flow_is_not)
     struct run r = run("/flow/steps", "{\"word\":\"tea\",\"fail\":1}");
 
     EXPECT_EQ(r.st, GK_FAILED_PRECONDITION);
-    ASSERT_TRUE(cap.n == 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_TRUE(gk_test_cap.n == 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     const gk_json *root = span_named(doc, "steps");
     const gk_json *step = span_named(doc, "shout");
     ASSERT_TRUE(root && step);
-    EXPECT_STREQ(sattr(step, "genkit:state"), "error");
+    EXPECT_STREQ(gk_test_span_str(step, "genkit:state"), "error");
     EXPECT_EQ(status_code(step), 2);
-    EXPECT_STREQ(sget(gk_json_get(step, "status"), "message"), "no tea today");
-    EXPECT_TRUE(battr(step, "genkit:isFailureSource"));
-    EXPECT_TRUE(sattr(step, "genkit:output") == NULL);
+    EXPECT_STREQ(gk_test_json_str(gk_json_get(step, "status"), "message"), "no tea today");
+    EXPECT_TRUE(gk_test_span_true(step, "genkit:isFailureSource"));
+    EXPECT_TRUE(gk_test_span_str(step, "genkit:output") == NULL);
     const gk_json *ev = gk_json_get(gk_json_get(step, "timeEvents"), "timeEvent");
     ASSERT_TRUE(ev && ev->count == 1);
     const gk_json *ann = gk_json_get(&ev->items[0], "annotation");
-    EXPECT_STREQ(sget(ann, "description"), "exception");
-    EXPECT_STREQ(sget(gk_json_get(ann, "attributes"), "exception.type"), "FAILED_PRECONDITION");
-    EXPECT_STREQ(sget(gk_json_get(ann, "attributes"), "exception.message"), "no tea today");
+    EXPECT_STREQ(gk_test_json_str(ann, "description"), "exception");
+    EXPECT_STREQ(gk_test_json_str(gk_json_get(ann, "attributes"), "exception.type"),
+                 "FAILED_PRECONDITION");
+    EXPECT_STREQ(gk_test_json_str(gk_json_get(ann, "attributes"), "exception.message"),
+                 "no tea today");
     EXPECT_TRUE(gk_json_get(&ev->items[0], "time")->number > 1.7e12);
-    EXPECT_STREQ(sattr(root, "genkit:state"), "error");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:state"), "error");
     EXPECT_EQ(status_code(root), 2);
-    EXPECT_FALSE(battr(root, "genkit:isFailureSource"));
+    EXPECT_FALSE(gk_test_span_true(root, "genkit:isFailureSource"));
     gk_arena_free(a);
     teardown();
 }
@@ -405,15 +365,15 @@ TEST(flow_failing_after_a_good_step_is_its_own_failure_source)
     struct run r = run("/flow/steps", "{\"word\":\"tea\",\"fail\":2}");
 
     EXPECT_EQ(r.st, GK_ABORTED);
-    ASSERT_TRUE(cap.n == 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_TRUE(gk_test_cap.n == 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     const gk_json *root = span_named(doc, "steps");
     const gk_json *step = span_named(doc, "shout");
     ASSERT_TRUE(root && step);
-    EXPECT_STREQ(sattr(step, "genkit:state"), "success");
-    EXPECT_FALSE(battr(step, "genkit:isFailureSource"));
-    EXPECT_TRUE(battr(root, "genkit:isFailureSource"));
-    EXPECT_STREQ(sget(gk_json_get(root, "status"), "message"), "changed my mind");
+    EXPECT_STREQ(gk_test_span_str(step, "genkit:state"), "success");
+    EXPECT_FALSE(gk_test_span_true(step, "genkit:isFailureSource"));
+    EXPECT_TRUE(gk_test_span_true(root, "genkit:isFailureSource"));
+    EXPECT_STREQ(gk_test_json_str(gk_json_get(root, "status"), "message"), "changed my mind");
     gk_arena_free(a);
     teardown();
 }
@@ -426,11 +386,12 @@ TEST(output_over_the_cap_is_replaced_and_the_span_marked_truncated)
     struct run r = run("/flow/steps", "{\"word\":\"x\",\"fail\":3}");
 
     EXPECT_EQ(r.st, GK_OK);
-    ASSERT_TRUE(cap.n == 1);
-    gk_json *doc = parse(a, cap.body[0]);
+    ASSERT_TRUE(gk_test_cap.n == 1);
+    gk_json *doc = parse(a, gk_test_cap.body[0]);
     const gk_json *root = span_named(doc, "steps");
     ASSERT_TRUE(root);
-    EXPECT_STREQ(sattr(root, "genkit:output"), "\"[truncated: larger than 131072 bytes]\"");
+    EXPECT_STREQ(gk_test_span_str(root, "genkit:output"),
+                 "\"[truncated: larger than 131072 bytes]\"");
     EXPECT_TRUE(gk_json_get(root, "truncated")->boolean);
     gk_arena_free(a);
     teardown();
@@ -445,32 +406,32 @@ TEST(realtime_posts_each_span_at_start_with_end_time_zero_and_at_end)
     struct run r = run("/flow/steps", "{\"word\":\"hi\"}");
 
     EXPECT_EQ(r.st, GK_OK);
-    ASSERT_TRUE(cap.n == 4); /* root start, step start, step end, root end */
+    ASSERT_TRUE(gk_test_cap.n == 4); /* root start, step start, step end, root end */
     gk_json *d[4];
     for (int i = 0; i < 4; i++) {
-        d[i] = parse(a, cap.body[i]);
+        d[i] = parse(a, gk_test_cap.body[i]);
         ASSERT_TRUE(d[i]);
         EXPECT_EQ(gk_json_get(d[i], "spans")->count, 1);
     }
     const gk_json *root_start = span_named(d[0], "steps");
     ASSERT_TRUE(root_start);
     EXPECT_EQ(gk_json_get(root_start, "endTime")->number, 0);
-    EXPECT_TRUE(sattr(root_start, "genkit:state") == NULL);
+    EXPECT_TRUE(gk_test_span_str(root_start, "genkit:state") == NULL);
     EXPECT_EQ(gk_json_get(d[0], "endTime")->number, 0);
-    EXPECT_STREQ(sget(d[0], "displayName"), "steps");
+    EXPECT_STREQ(gk_test_json_str(d[0], "displayName"), "steps");
     const gk_json *step_start = span_named(d[1], "shout");
     ASSERT_TRUE(step_start);
     EXPECT_EQ(gk_json_get(step_start, "endTime")->number, 0);
     EXPECT_TRUE(gk_json_get(d[1], "displayName") == NULL); /* no root in this post */
     const gk_json *step_end = span_named(d[2], "shout");
     ASSERT_TRUE(step_end);
-    EXPECT_STREQ(sattr(step_end, "genkit:state"), "success");
+    EXPECT_STREQ(gk_test_span_str(step_end, "genkit:state"), "success");
     EXPECT_TRUE(gk_json_get(step_end, "endTime")->number > 0);
     const gk_json *root_end = span_named(d[3], "steps");
     ASSERT_TRUE(root_end);
-    EXPECT_STREQ(sattr(root_end, "genkit:state"), "success");
+    EXPECT_STREQ(gk_test_span_str(root_end, "genkit:state"), "success");
     EXPECT_TRUE(gk_json_get(d[3], "endTime")->number > 0);
-    EXPECT_STREQ(sget(root_end, "spanId"), sget(root_start, "spanId"));
+    EXPECT_STREQ(gk_test_json_str(root_end, "spanId"), gk_test_json_str(root_start, "spanId"));
     gk_arena_free(a);
     teardown();
 }
@@ -480,7 +441,7 @@ TEST(requested_trace_has_ids_without_a_sink_and_reports_its_root_before_the_body
     gk_error err = {0};
     gk = gk_init(&(gk_init_opts){.threads = 1, .name = "t"}, &err);
     GK_DEFINE_FLOW(gk, "steps", NULL, steps_flow, TIn, TOut, &err);
-    cap_reset();
+    gk_test_capture_reset();
     struct run r = {.key = "/flow/steps", .input = "{\"word\":\"hi\"}", .request = true};
 
     rt_run_fiber(run_fiber, &r, 0);
@@ -490,6 +451,6 @@ TEST(requested_trace_has_ids_without_a_sink_and_reports_its_root_before_the_body
     EXPECT_EQ(strlen(r.root_trace), 32);
     EXPECT_EQ(strlen(r.root_span), 16);
     EXPECT_STREQ(r.ctx_trace, r.root_trace);
-    EXPECT_EQ(cap.n, 0);
+    EXPECT_EQ(gk_test_cap.n, 0);
     gk_shutdown(gk);
 }
