@@ -129,7 +129,7 @@ static bool is_space(char c)
  * to single spaces. A sentence ends at '.', '!' or '?' followed by whitespace or the end. */
 static const char *topic_of(gk_arena *a, const char *prompt)
 {
-    char buf[TOPIC_MAX + 1];
+    char buf[TOPIC_MAX + 1] = {0};
     size_t n = 0;
     size_t last_space = 0;
     bool cut = false;

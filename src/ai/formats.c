@@ -222,7 +222,7 @@ enum expect { EXPECT_VALUE, EXPECT_KEY, EXPECT_COLON, EXPECT_AFTER };
 static gk_status repair_partial(gk_arena *a, const char *p, size_t n, const gk_json **out,
                                 gk_error *err)
 {
-    char stack[MAX_DEPTH];
+    char stack[MAX_DEPTH] = {0};
     size_t depth = 0;
     size_t cut = 0;
     size_t cut_depth = 0;

@@ -202,8 +202,9 @@ static struct http_loop *http_loop_get(gk_loop *loop, gk_error *err)
         gk_error_set(err, GK_RESOURCE_EXHAUSTED, "", "out of memory starting the HTTP client");
         return NULL;
     }
-    if (*slot)
-        return *slot;
+    h = *slot;
+    if (h)
+        return h;
     /* The first request of the process loads libcurl (dlopen mode) and initialises it. */
     if (gk__curl_load(err) != GK_OK)
         return NULL;

@@ -160,7 +160,7 @@ static uv_loop_t *uvl(const struct nloop *nl)
 /* "Basic <base64(user:pass)>" of percent-encoded user info, as curl sends it. */
 static void basic_auth(gk_buf *b, const char *user, size_t len)
 {
-    unsigned char plain[512];
+    unsigned char plain[512] = {0};
     size_t n = 0;
     for (size_t i = 0; i < len && n < sizeof(plain); i++) {
         int hi = user[i] == '%' && i + 2 < len ? gk__hex_value(user[i + 1]) : -1;
@@ -1125,8 +1125,9 @@ static struct nloop *nloop_get(gk_loop *loop)
     struct nloop *nl;
     if (!slot)
         return NULL;
-    if (*slot)
-        return *slot;
+    nl = *slot;
+    if (nl)
+        return nl;
     nl = calloc(1, sizeof(*nl));
     if (!nl)
         return NULL;

@@ -299,6 +299,7 @@ static gk_status decode_absent(struct dec *d, const gk_field *f, char *base)
         *(int64_t *)p = f->default_int;
         break;
     case GK_KIND_NUMBER:
+        /* cppcheck-suppress invalidPointerCast ; p is the address of a double member */
         *(double *)p = f->default_number;
         break;
     case GK_KIND_BOOL:

@@ -52,8 +52,9 @@ static struct model_series *model_entry(const char *model, gk_status st)
 static gk__metric *cached(gk__metric **slot, gk__metric_kind kind, const char *name,
                           const char *help, const char *const *labels)
 {
-    if (slot && *slot)
-        return *slot;
+    gk__metric *have = slot ? *slot : NULL;
+    if (have)
+        return have;
     gk__metric *m = gk__metrics_series(kind, name, help, labels);
     if (slot)
         *slot = m;
