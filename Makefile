@@ -15,7 +15,7 @@ DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev 
 # mbedTLS) come with DEB_PACKAGES: no curl, no OpenSSL.
 STATIC_BUILD    ?= build-static
 
-.PHONY: all deps build run test install bench clean fuzz tsan static
+.PHONY: all deps test-deps build run test install bench clean fuzz tsan static
 
 all: build
 
@@ -36,7 +36,16 @@ build: deps
 run: build
 	./$(BUILD)/examples/recipe
 
-test: deps
+# The integration tests drive npm tools (genkit-cli, the genkit JS client, an OpenAPI validator):
+# Debian's nodejs and npm, unless a node and an npm are already on PATH (NodeSource's, say).
+test-deps: deps
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	    echo "installing Debian packages: nodejs npm"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; \
+	fi
+
+test: test-deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DGK_SANITIZE=ON >/dev/null
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	GK_BUILD=$(TEST_BUILD) bash tests/run.sh
