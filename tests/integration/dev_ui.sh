@@ -63,6 +63,9 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 export HOME=$work/home # the CLI's config and UI assets stay in the sandbox
+# Node 18 (Debian 12's) resolves "localhost" to ::1 first and does not fall back, while the CLI's
+# telemetry server listens on 127.0.0.1: the UI's getTrace then fails. Node 20 tries both.
+export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--dns-result-order=ipv4first"
 asset_dir=$HOME/.genkit/assets/$tools_version
 mkdir -p "$asset_dir"
 # The CLI skips the download when the zip is already in place.

@@ -63,7 +63,7 @@ async function spansOf(traceId, want) {
     }
     await new Promise((res) => setTimeout(res, 100));
   }
-  assert.equal(got, want, `trace ${traceId}`);
+  assert.equal(got, want, `trace ${traceId}:\ngot:\n${got || '(no trace)'}\nwant:\n${want}`);
 }
 
 let passed = 0;
